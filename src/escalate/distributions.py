@@ -1,0 +1,212 @@
+"""Delay and uncertainty distributions: checking their arguments and drawing from them.
+
+Every draw goes through :func:`draw_delay` or :func:`draw_uncertain`, which
+accept ``size`` so the reference engine (one value) and the batch engine (an
+array) share one definition of each distribution.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = [
+    "DELAY_ARGUMENTS",
+    "UNCERTAINTY_ARGUMENTS",
+    "UncertainParameter",
+    "check_delay_arguments",
+    "draw_delay",
+    "draw_uncertain",
+    "fit_ci90",
+]
+
+#: kind -> argument names, in the order the engines pass them
+DELAY_ARGUMENTS: dict[str, tuple[str, ...]] = {
+    "fixed": ("value",),
+    "exponential": ("mean",),
+    "uniform": ("low", "high"),
+    "triangular": ("low", "mode", "high"),
+    "lognormal": ("median", "sigma"),
+    "gamma": ("shape", "mean"),
+    "weibull": ("shape", "scale"),
+    "empirical": (),
+}
+UNCERTAINTY_ARGUMENTS: dict[str, tuple[str, ...]] = {
+    "beta": ("alpha", "beta"),
+    "uniform": ("low", "high"),
+    "triangular": ("low", "mode", "high"),
+    "pert": ("low", "mode", "high"),
+    "lognormal": ("median", "sigma"),
+    "truncnormal": ("mean", "sd", "low", "high"),
+    "normal": ("mean", "sd"),
+    "logitnormal": ("mu", "sd"),
+}
+_Z95 = 1.6448536269514722  # the 95th percentile of the standard normal
+
+
+def check_delay_arguments(kind: str, args: Sequence[float]) -> str | None:
+    """Return what is wrong with a delay distribution's arguments, or None if they are valid."""
+    if any(not math.isfinite(a) for a in args):
+        return f"{kind} delay arguments must be finite numbers, found {list(args)}"
+    if kind == "fixed":
+        return f"a delay cannot be negative, found {args[0]:g}" if args[0] < 0 else None
+    if kind == "exponential":
+        return None if args[0] > 0 else f"the mean must be positive, found {args[0]:g}"
+    if kind == "uniform":
+        low, high = args
+        if low < 0 or high < low:
+            return f"uniform needs 0 <= low <= high, found [{low:g}, {high:g}]"
+        return None
+    if kind == "triangular":
+        low, mode, high = args
+        if low < 0 or not low <= mode <= high or low == high:
+            return f"triangular needs 0 <= low <= mode <= high, low < high, found {list(args)}"
+        return None
+    if kind == "lognormal":
+        median, sigma = args
+        if median <= 0 or sigma < 0:
+            return f"lognormal needs median > 0 and sigma >= 0, found {median:g}, {sigma:g}"
+        return None
+    if kind in ("gamma", "weibull"):
+        if args[0] <= 0 or args[1] <= 0:
+            return f"{kind} needs positive arguments, found {list(args)}"
+        return None
+    if kind == "empirical":
+        if not args or min(args) < 0:
+            return "an empirical delay needs at least one value, none negative"
+        return None
+    return f"unknown delay kind {kind!r}"
+
+
+def draw_delay(
+    kind: str, args: Sequence[float], rng: np.random.Generator, size: int | None = None
+) -> float | np.ndarray:
+    """Draw one delay in days (or ``size`` of them) from a checked distribution."""
+    if kind == "fixed":
+        return args[0] if size is None else np.full(size, args[0])
+    if kind == "exponential":
+        return rng.exponential(args[0], size)
+    if kind == "uniform":
+        return rng.uniform(args[0], args[1], size)
+    if kind == "triangular":
+        return rng.triangular(args[0], args[1], args[2], size)
+    if kind == "lognormal":
+        return rng.lognormal(math.log(args[0]), args[1], size)
+    if kind == "gamma":
+        shape, mean = args
+        return rng.gamma(shape, mean / shape, size)
+    if kind == "weibull":
+        shape, scale = args
+        return scale * rng.weibull(shape, size)
+    if kind == "empirical":
+        index = rng.integers(0, len(args), size)
+        return args[int(index)] if size is None else np.asarray(args)[index]
+    raise ValueError(f"unknown delay kind {kind!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class UncertainParameter:
+    """How one parameter's value is drawn per replication in two-level Monte Carlo."""
+
+    kind: str
+    args: tuple[float, ...]
+
+    def describe(self) -> str:
+        names = UNCERTAINTY_ARGUMENTS[self.kind]
+        inner = ", ".join(f"{n}={a:.4g}" for n, a in zip(names, self.args, strict=True)
+                          if not math.isnan(a))
+        return f"{self.kind}({inner})"
+
+
+def check_uncertainty_arguments(kind: str, args: Sequence[float]) -> str | None:
+    """Return what is wrong with an uncertainty distribution, or None if it is valid."""
+    finite = [a for a in args if not math.isnan(a)]
+    if any(math.isinf(a) for a in finite):
+        return "arguments must be finite numbers"
+    if kind == "beta":
+        return None if min(args) > 0 else "beta needs alpha > 0 and beta > 0"
+    if kind == "uniform":
+        return None if args[0] < args[1] else f"uniform needs low < high, found {list(args)}"
+    if kind in ("triangular", "pert"):
+        low, mode, high = args
+        ok = low <= mode <= high and low < high
+        return None if ok else f"{kind} needs low <= mode <= high and low < high, found {list(args)}"
+    if kind == "lognormal":
+        return None if args[0] > 0 and args[1] >= 0 else "lognormal needs median > 0, sigma >= 0"
+    if kind == "truncnormal":
+        mean, sd, low, high = args
+        if sd <= 0:
+            return "truncnormal needs sd > 0"
+        if not math.isnan(low) and not math.isnan(high) and low >= high:
+            return f"truncnormal needs low < high, found [{low:g}, {high:g}]"
+        return None
+    return None
+
+
+def fit_ci90(low: float, high: float, value: float) -> UncertainParameter:
+    """Choose the distribution behind a ``ci90: [low, high]`` shorthand.
+
+    A probability (0 < low < high < 1) gets a logit-normal, a positive quantity
+    a lognormal, anything else a normal, each with 5% of its mass below
+    ``low`` and 5% above ``high``.  Raises ValueError if ``low >= high``.
+    """
+    if not low < high:
+        raise ValueError(f"ci90 needs low < high, found [{low:g}, {high:g}]")
+    if 0 < low and high < 1 and 0 <= value <= 1:
+        lo, hi = math.log(low / (1 - low)), math.log(high / (1 - high))
+        return UncertainParameter("logitnormal", ((lo + hi) / 2, (hi - lo) / (2 * _Z95)))
+    if low > 0:
+        lo, hi = math.log(low), math.log(high)
+        return UncertainParameter("lognormal", (math.exp((lo + hi) / 2), (hi - lo) / (2 * _Z95)))
+    return UncertainParameter("normal", ((low + high) / 2, (high - low) / (2 * _Z95)))
+
+
+def draw_uncertain(
+    spec: UncertainParameter, rng: np.random.Generator, size: int | None = None
+) -> float | np.ndarray:
+    """Draw a parameter value (or ``size`` of them) from its uncertainty distribution."""
+    kind, args = spec.kind, spec.args
+    if kind == "beta":
+        return rng.beta(args[0], args[1], size)
+    if kind == "uniform":
+        return rng.uniform(args[0], args[1], size)
+    if kind == "triangular":
+        return rng.triangular(args[0], args[1], args[2], size)
+    if kind == "pert":
+        low, mode, high = args
+        alpha = 1 + 4 * (mode - low) / (high - low)
+        beta = 1 + 4 * (high - mode) / (high - low)
+        return low + (high - low) * rng.beta(alpha, beta, size)
+    if kind == "lognormal":
+        return rng.lognormal(math.log(args[0]), args[1], size)
+    if kind == "normal":
+        return rng.normal(args[0], args[1], size)
+    if kind == "logitnormal":
+        z = rng.normal(args[0], args[1], size)
+        return 1.0 / (1.0 + np.exp(-z))
+    if kind == "truncnormal":
+        return _truncated_normal(args, rng, size)
+    raise ValueError(f"unknown uncertainty kind {kind!r}")
+
+
+def _truncated_normal(
+    args: tuple[float, ...], rng: np.random.Generator, size: int | None
+) -> float | np.ndarray:
+    """Rejection sampling; the bounds were checked to leave a usable share of mass."""
+    mean, sd, low, high = args
+    low = -math.inf if math.isnan(low) else low
+    high = math.inf if math.isnan(high) else high
+    count = 1 if size is None else size
+    out = np.empty(count)
+    filled = 0
+    for _ in range(10_000):
+        draws = rng.normal(mean, sd, max(16, 2 * (count - filled)))
+        keep = draws[(draws >= low) & (draws <= high)][: count - filled]
+        out[filled: filled + len(keep)] = keep
+        filled += len(keep)
+        if filled == count:
+            return float(out[0]) if size is None else out
+    raise ValueError("truncnormal bounds leave almost no probability mass")

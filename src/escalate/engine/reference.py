@@ -1,0 +1,290 @@
+"""The reference engine: a direct implementation of the semantics on simpy.
+
+It is the definition of what a scenario means (``docs/semantics.md``); other
+engines are tested against it.  One replication is one ``simpy.Environment``;
+every scheduled event instance is a ``Timeout`` whose callback fires it, so
+events due at the same instant fire in the order they were scheduled.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import simpy
+
+from ..compiled import CompiledEvent, CompiledScenario, Delay, Formula
+from ..distributions import check_delay_arguments, draw_delay
+from ..errors import SimulationError
+from .records import LogEntry, ReplicationRecord
+
+__all__ = ["ReferenceEngine"]
+
+_TOLERANCE = 1e-9
+
+
+class _Stop(Exception):
+    """Raised inside a callback to end the replication (a terminal or a runaway)."""
+
+
+class _Instance:
+    """A scheduled occurrence of an event, which ``cancels`` may withdraw."""
+
+    __slots__ = ("alive", "event")
+
+    def __init__(self, event: int) -> None:
+        self.event = event
+        self.alive = True
+
+
+class ReferenceEngine:
+    """Runs replications of a compiled scenario one at a time on simpy."""
+
+    name = "reference"
+
+    def __init__(self, scenario: CompiledScenario) -> None:
+        self.scenario = scenario
+        self._event_outcomes: dict[int, list[int]] = {}
+        self._condition_outcomes: list[tuple[int, Formula]] = []
+        self._terminal_outcomes: list[tuple[int, str]] = []
+        for k, outcome in enumerate(scenario.outcomes):
+            if outcome.kind == "event" and outcome.event is not None:
+                self._event_outcomes.setdefault(outcome.event, []).append(k)
+            elif outcome.kind == "when" and outcome.condition is not None:
+                self._condition_outcomes.append((k, outcome.condition))
+            elif outcome.terminal is not None:
+                self._terminal_outcomes.append((k, outcome.terminal))
+
+    def run(self, index: int, rng: np.random.Generator, values: list[Any], *,
+            keep_log: bool = False, parameters: tuple[float, ...] = ()) -> ReplicationRecord:
+        """Run replication ``index`` with environment ``values`` and random stream ``rng``.
+
+        Raises :class:`SimulationError` when an expression or distribution fails at
+        run time (for example probabilities that sum above one).
+        """
+        run = _Run(self, index, rng, values, keep_log)
+        return run.execute(parameters)
+
+
+class _Run:
+    """The mutable state of one replication."""
+
+    def __init__(self, engine: ReferenceEngine, index: int, rng: np.random.Generator,
+                 values: list[Any], keep_log: bool) -> None:
+        scenario = engine.scenario
+        self.engine = engine
+        self.scenario = scenario
+        self.events = scenario.events
+        self.index = index
+        self.rng = rng
+        self.values = values
+        self.env = simpy.Environment()
+        self.live = 0
+        self.pending: dict[int, list[_Instance]] = {}
+        self.occurrences = [0] * len(scenario.events)
+        self.total = 0
+        self.fired = 0
+        self.skipped = 0
+        self.path: list[int] = []
+        self.seen: set[int] = set()
+        self.outcome_times = [math.nan] * len(scenario.outcomes)
+        self.level_slot = scenario.level_slot
+        self.max_level = int(values[self.level_slot])
+        self.terminal = ""
+        self.log: list[LogEntry] | None = [] if keep_log else None
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def fail(self, event: CompiledEvent, message: str) -> SimulationError:
+        return SimulationError(
+            f"replication {self.index}, t = {self.env.now:.4g} days, event {event.name!r}: {message}"
+        )
+
+    def evaluate(self, formula: Formula, event: CompiledEvent) -> Any:
+        try:
+            return formula.evaluate(self.values)
+        except (ArithmeticError, ValueError, TypeError) as exc:
+            raise self.fail(event, f"{formula.where}: cannot evaluate {formula.text!r}: {exc}") from exc
+
+    def draw(self, delay: Delay, event: CompiledEvent) -> float:
+        args = [float(self.evaluate(a, event)) for a in delay.args]
+        if delay.constant_args() is None:
+            problem = check_delay_arguments(delay.kind, args)
+            if problem:
+                raise self.fail(event, f"delay: {problem}")
+        return float(draw_delay(delay.kind, args, self.rng))
+
+    def record(self, event: CompiledEvent, status: str, detail: str = "") -> None:
+        if self.log is not None:
+            self.log.append(LogEntry(self.env.now, event.name, event.actor, status,
+                                     int(self.values[self.level_slot]), detail))
+
+    def schedule(self, target: int, source: CompiledEvent, delay: float | None = None) -> None:
+        event = self.events[target]
+        if delay is None:
+            if event.at is not None:
+                delay = max(0.0, event.at - self.env.now)
+            elif event.delay is not None:
+                self.values[self.scenario.now_slot] = self.env.now
+                delay = self.draw(event.delay, source if event.delay is None else event)
+            else:
+                delay = 0.0
+        instance = _Instance(target)
+        self.pending.setdefault(target, []).append(instance)
+        self.live += 1
+        timeout = self.env.timeout(delay)
+        callback: Callable[[simpy.Event], None] = lambda _e, i=instance: self.fire(i)  # noqa: E731
+        timeout.callbacks.append(callback)
+
+    def check_conditions(self) -> None:
+        now = self.env.now
+        for k, condition in self.engine._condition_outcomes:
+            if math.isnan(self.outcome_times[k]):
+                try:
+                    holds = condition.evaluate(self.values)
+                except (ArithmeticError, ValueError, TypeError) as exc:
+                    raise SimulationError(f"replication {self.index}: outcome "
+                                          f"{condition.where}: {exc}") from exc
+                if holds:
+                    self.outcome_times[k] = now
+
+    # -- the semantics -------------------------------------------------------------------------
+
+    def fire(self, instance: _Instance) -> None:
+        if not instance.alive:
+            return
+        instance.alive = False
+        self.live -= 1
+        self.pending[instance.event].remove(instance)
+        event = self.events[instance.event]
+        self.total += 1
+        if self.total > self.scenario.max_events:
+            self.terminal = "max_events"
+            self.record(event, "stopped", f"more than {self.scenario.max_events} events")
+            raise _Stop
+        self.occurrences[event.index] += 1
+        values = self.values
+        values[self.scenario.now_slot] = self.env.now
+        if event.guard is not None and not self.evaluate(event.guard, event):
+            self.skipped += 1
+            self.record(event, "skipped", f"when {event.guard.text} is false")
+            self.repeat(event)
+            return
+        self.fired += 1
+        for update in event.updates:
+            value = self.evaluate(update.formula, event)
+            if update.integer:
+                if isinstance(value, bool) or not math.isfinite(value) or value != round(value):
+                    raise self.fail(event, f"set {update.name}: {value!r} is not a whole number")
+                value = float(round(value))
+            values[update.slot] = value
+        level = values[self.level_slot]
+        if not 0 <= level < len(self.scenario.ladder):
+            raise self.fail(event, f"level {level:g} is outside the ladder "
+                            f"(0 to {len(self.scenario.ladder) - 1})")
+        if level > self.max_level:
+            self.max_level = int(level)
+        if event.index not in self.seen:
+            self.seen.add(event.index)
+            self.path.append(event.index)
+            for k in self.engine._event_outcomes.get(event.index, ()):
+                self.outcome_times[k] = self.env.now
+        self.check_conditions()
+        for target in event.cancels:
+            for withdrawn in self.pending.get(target, ()):
+                withdrawn.alive = False
+                self.live -= 1
+                self.record(self.events[target], "cancelled", f"by {event.name}")
+            self.pending[target] = []
+        if event.end is not None:
+            self.terminal = event.end
+            self.record(event, "fired", f"end: {event.end}")
+            raise _Stop
+        detail = ""
+        for target in event.then:
+            self.schedule(target, event)
+        if event.branches:
+            target = self.choose(event)
+            detail = f"chose {self.events[target].name if target is not None else 'nothing'}"
+            if target is not None:
+                self.schedule(target, event)
+        self.record(event, "fired", detail)
+        self.repeat(event)
+
+    def choose(self, event: CompiledEvent) -> int | None:
+        total = 0.0
+        probabilities = []
+        for branch in event.branches:
+            if branch.probability is None:
+                probabilities.append(math.nan)
+                continue
+            p = float(self.evaluate(branch.probability, event))
+            if not -_TOLERANCE <= p <= 1 + _TOLERANCE:
+                raise self.fail(event, f"probability {branch.probability.text!r} = {p:g} is "
+                                "outside [0, 1]")
+            probabilities.append(p)
+            total += p
+        if total > 1 + _TOLERANCE:
+            shown = ", ".join(f"{self.events[b.target].name}={p:.4g}"
+                              for b, p in zip(event.branches, probabilities, strict=True)
+                              if b.probability is not None and b.target is not None)
+            raise self.fail(event, f"choice probabilities sum to {total:.6g} > 1 ({shown})")
+        u = self.rng.random()
+        cumulative = 0.0
+        for branch, p in zip(event.branches, probabilities, strict=True):
+            if branch.probability is None:
+                return branch.target
+            cumulative += p
+            if u < cumulative:
+                return branch.target
+        return None
+
+    def repeat(self, event: CompiledEvent) -> None:
+        rule = event.repeat
+        if rule is None:
+            return
+        if rule.max_count is not None and self.occurrences[event.index] >= rule.max_count:
+            return
+        if rule.condition is not None and not self.evaluate(rule.condition, event):
+            return
+        self.values[self.scenario.now_slot] = self.env.now
+        self.schedule(event.index, event, self.draw(rule.every, event))
+
+    def execute(self, parameters: tuple[float, ...]) -> ReplicationRecord:
+        scenario = self.scenario
+        horizon = scenario.horizon
+        env = self.env
+        self.check_conditions()
+        for root in scenario.roots:
+            self.schedule(root, self.events[root], scenario.events[root].at)
+        end_time = horizon
+        try:
+            while True:
+                if self.live == 0:
+                    self.terminal = "exhausted"
+                    end_time = env.now
+                    break
+                if env.peek() >= horizon:
+                    self.terminal = "horizon"
+                    break
+                env.step()
+        except _Stop:
+            end_time = env.now
+        for k, label in self.engine._terminal_outcomes:
+            if label == self.terminal:
+                self.outcome_times[k] = end_time
+        return ReplicationRecord(
+            index=self.index,
+            terminal=self.terminal,
+            end_time=end_time,
+            max_level=self.max_level,
+            final_level=int(self.values[self.level_slot]),
+            outcome_times=tuple(self.outcome_times),
+            events_fired=self.fired,
+            events_skipped=self.skipped,
+            path=tuple(self.path),
+            parameters=parameters,
+            log=tuple(self.log) if self.log is not None else None,
+        )

@@ -1,0 +1,1 @@
+"""The scenario language: YAML source, models, expressions, validation."""

@@ -1,0 +1,82 @@
+"""Durations, dates and percentages as scenario files write them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+
+__all__ = ["DURATION_UNITS", "looks_like_quantity", "parse_duration", "parse_percent", "to_days"]
+
+#: unit word -> length in days
+DURATION_UNITS: dict[str, float] = {
+    "m": 1 / 1440, "min": 1 / 1440, "mins": 1 / 1440, "minute": 1 / 1440, "minutes": 1 / 1440,
+    "h": 1 / 24, "hr": 1 / 24, "hrs": 1 / 24, "hour": 1 / 24, "hours": 1 / 24,
+    "d": 1.0, "day": 1.0, "days": 1.0,
+    "w": 7.0, "wk": 7.0, "wks": 7.0, "week": 7.0, "weeks": 7.0,
+    "mo": 30.4375, "month": 30.4375, "months": 30.4375,
+    "y": 365.25, "yr": 365.25, "yrs": 365.25, "year": 365.25, "years": 365.25,
+}
+_DURATION = re.compile(r"^\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*([A-Za-z]+)\s*$")
+_PERCENT = re.compile(r"^\s*([+-]?(?:\d+\.?\d*|\.\d+))\s*%\s*$")
+
+
+def parse_duration(text: str) -> float | None:
+    """Return the number of days in ``"36h"``, ``"2 weeks"``, ``"1.5 days"``; None if not one.
+
+    Raises ValueError for a number with an unknown unit word.
+    """
+    match = _DURATION.match(text)
+    if not match:
+        return None
+    number, unit = match.groups()
+    factor = DURATION_UNITS.get(unit.lower())
+    if factor is None:
+        raise ValueError(
+            f"unknown time unit {unit!r}; use minutes, hours, days, weeks, months or years"
+        )
+    days = float(number) * factor
+    if not math.isfinite(days):
+        raise ValueError(f"the duration {text!r} is too large")
+    return days
+
+
+def parse_percent(text: str) -> float | None:
+    """Return 0.3 for ``"30%"``; None if the text is not a percentage."""
+    match = _PERCENT.match(text)
+    return float(match.group(1)) / 100.0 if match else None
+
+
+def looks_like_quantity(text: str) -> bool:
+    """Tell whether a string is meant as a duration or percentage rather than an expression."""
+    return bool(_DURATION.match(text) or _PERCENT.match(text))
+
+
+def to_days(value: object, start: dt.date | None) -> float:
+    """Convert a number, duration string or date into days from the start.
+
+    Raises ValueError with a message for the user when the value is none of these.
+    """
+    if isinstance(value, bool):
+        raise ValueError(f"expected a time (number of days, duration or date), found {value!r}")
+    if isinstance(value, int | float):
+        if not math.isfinite(value):
+            raise ValueError(f"expected a finite number of days, found {value!r}")
+        return float(value)
+    if isinstance(value, dt.date):
+        if start is None:
+            raise ValueError(f"the date {value.isoformat()} needs a `start:` date for the scenario")
+        return float((value - start).days)
+    if isinstance(value, str):
+        days = parse_duration(value)
+        if days is not None:
+            return days
+        try:
+            date = dt.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+        else:
+            return to_days(date, start)
+    raise ValueError(
+        f"expected a time such as 3, '36h', '2 weeks' or a date, found {value!r}"
+    )

@@ -1,0 +1,235 @@
+"""Safe YAML reading that remembers where every key and value came from.
+
+PyYAML's safe composer builds a node tree with positions; this module turns
+that tree into plain Python data (dicts, lists, strings, numbers, booleans,
+dates) and a :class:`SourceMap` from field paths to ``(line, column)``.  No
+tag outside YAML's core schema is accepted, so a file can never construct a
+Python object, and alias expansion is bounded so an "alias bomb" cannot
+exhaust memory.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.constructor import SafeConstructor
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from ..errors import Diagnostic, ScenarioError
+
+__all__ = ["Limits", "SourceMap", "read_yaml_file", "read_yaml_text"]
+
+PathKey = tuple[str | int, ...]
+
+_CORE_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:timestamp",
+    "tag:yaml.org,2002:map",
+    "tag:yaml.org,2002:seq",
+}
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on what a scenario file may contain (see ``docs/limits.md``)."""
+
+    max_file_bytes: int = 5_000_000
+    max_nodes: int = 200_000
+    max_depth: int = 64
+    max_string_chars: int = 100_000
+
+
+@dataclass
+class SourceMap:
+    """Positions (1-based line and column) of values and keys, by field path."""
+
+    file: str = ""
+    values: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
+    keys: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
+
+    def locate(self, path: PathKey, *, key: bool = False) -> tuple[int | None, int | None]:
+        """Return the position of ``path``, or of its nearest known ancestor."""
+        table = (self.keys, self.values) if key else (self.values, self.keys)
+        probe = tuple(path)
+        while True:
+            for positions in table:
+                if probe in positions:
+                    return positions[probe]
+            if not probe:
+                return None, None
+            probe = probe[:-1]
+
+    def diagnostic(
+        self, path: PathKey, message: str, *, hint: str = "", key: bool = False
+    ) -> Diagnostic:
+        """Build a :class:`Diagnostic` placed at ``path`` in this file."""
+        line, column = self.locate(path, key=key)
+        return Diagnostic(
+            message, path=format_path(path), file=self.file, line=line, column=column, hint=hint
+        )
+
+
+def format_path(path: PathKey) -> str:
+    """Render a path as ``events.strike.choose.retaliate`` (indices as ``[2]``)."""
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += ("." if text else "") + str(part)
+    return text
+
+
+def read_yaml_file(path: str | Path, limits: Limits = Limits()) -> tuple[Any, SourceMap]:
+    """Read a scenario file safely; raise :class:`ScenarioError` on any problem."""
+    path = Path(path)
+    name = str(path)
+    try:
+        if path.is_dir():
+            raise ScenarioError([Diagnostic("is a directory, not a scenario file", file=name)])
+        size = path.stat().st_size
+        if size > limits.max_file_bytes:
+            raise ScenarioError([Diagnostic(
+                f"file is {size:,} bytes; the limit is {limits.max_file_bytes:,}",
+                file=name, hint="scenario files are small; is this the right file?")])
+        raw = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise ScenarioError([Diagnostic("no such file", file=name)]) from exc
+    except OSError as exc:
+        raise ScenarioError([Diagnostic(f"cannot read file: {exc.strerror}", file=name)]) from exc
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ScenarioError([Diagnostic(
+            f"the file is not valid UTF-8 (byte 0x{raw[exc.start]:02x})",
+            file=name, line=line, column=column, hint="save the file as UTF-8")]) from exc
+    return read_yaml_text(text, name, limits)
+
+
+def read_yaml_text(
+    text: str, file: str = "<string>", limits: Limits = Limits()
+) -> tuple[Any, SourceMap]:
+    """Parse YAML text into plain data and a :class:`SourceMap`."""
+    source_map = SourceMap(file=file)
+    if len(text) > limits.max_file_bytes:
+        raise ScenarioError([Diagnostic(
+            f"text is {len(text):,} characters; the limit is {limits.max_file_bytes:,}",
+            file=file)])
+    loader = yaml.SafeLoader(text)
+    try:
+        try:
+            root = loader.get_single_node()
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            problem = exc.problem or exc.context or "invalid YAML"
+            raise ScenarioError([Diagnostic(
+                f"invalid YAML: {problem}",
+                file=file,
+                line=mark.line + 1 if mark else None,
+                column=mark.column + 1 if mark else None,
+                hint="check indentation, colons and quotes near this place")]) from exc
+        except yaml.YAMLError as exc:
+            raise ScenarioError([Diagnostic(f"invalid YAML: {exc}", file=file)]) from exc
+        except RecursionError as exc:
+            raise ScenarioError([Diagnostic(
+                "the YAML is nested too deeply to read", file=file,
+                hint=f"at most {limits.max_depth} levels are allowed")]) from exc
+        if root is None:
+            raise ScenarioError([Diagnostic(
+                "the file is empty", file=file, line=1, column=1,
+                hint="a scenario starts with `escalate: 1` and a `name:`")])
+        converter = _Converter(loader, source_map, limits)
+        data = converter.convert(root, (), 0)
+        if converter.problems:
+            raise ScenarioError(converter.problems)
+        return data, source_map
+    finally:
+        loader.dispose()
+
+
+class _Converter:
+    """Walks a composed node tree, checking tags and bounds, recording positions."""
+
+    def __init__(self, loader: yaml.SafeLoader, source_map: SourceMap, limits: Limits) -> None:
+        self.loader = loader
+        self.map = source_map
+        self.limits = limits
+        self.nodes = 0
+        self.problems: list[Diagnostic] = []
+
+    def _fail(self, node: Node, message: str, hint: str = "") -> ScenarioError:
+        return ScenarioError([Diagnostic(
+            message, file=self.map.file, line=node.start_mark.line + 1,
+            column=node.start_mark.column + 1, hint=hint)])
+
+    def convert(self, node: Node, path: PathKey, depth: int) -> Any:
+        self.nodes += 1
+        if self.nodes > self.limits.max_nodes:
+            raise self._fail(node, f"the document has more than {self.limits.max_nodes:,} "
+                             "values (after expanding aliases)",
+                             hint="YAML aliases that expand without bound are refused")
+        if depth > self.limits.max_depth:
+            raise self._fail(node, f"nested more than {self.limits.max_depth} levels deep")
+        if node.tag not in _CORE_TAGS:
+            raise self._fail(node, f"the YAML tag {node.tag!r} is not allowed",
+                             hint="scenario files use plain YAML values only")
+        # Quoted scalars: point at the first character inside the quotes, so that
+        # offsets within an expression land on the right column.
+        inside = 1 if isinstance(node, ScalarNode) and node.style in ("'", '"') else 0
+        self.map.values.setdefault(
+            path, (node.start_mark.line + 1, node.start_mark.column + 1 + inside)
+        )
+        if isinstance(node, MappingNode):
+            return self._mapping(node, path, depth)
+        if isinstance(node, SequenceNode):
+            return [self.convert(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+        assert isinstance(node, ScalarNode)
+        if len(node.value) > self.limits.max_string_chars:
+            raise self._fail(node, f"a value of {len(node.value):,} characters; the limit is "
+                             f"{self.limits.max_string_chars:,}")
+        constructor = SafeConstructor.yaml_constructors[node.tag]
+        try:
+            value = constructor(self.loader, node)
+        except (ValueError, yaml.YAMLError) as exc:
+            raise self._fail(node, f"cannot read the value {node.value!r}: {exc}") from exc
+        if isinstance(value, dt.datetime):
+            raise self._fail(node, f"{node.value!r}: times of day are not supported",
+                             hint="write a date (2024-11-17) or a duration from the start")
+        return value
+
+    def _mapping(self, node: MappingNode, path: PathKey, depth: int) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for key_node, value_node in self._pairs(node):
+            if not isinstance(key_node, ScalarNode):
+                raise self._fail(key_node, "a key must be a plain name, not a list or mapping")
+            key = key_node.value
+            key_path = (*path, key)
+            if key in result:
+                line, column = self.map.keys[key_path]
+                self.problems.append(Diagnostic(
+                    f"duplicate key {key!r} (first defined at line {line})",
+                    path=format_path(key_path), file=self.map.file,
+                    line=key_node.start_mark.line + 1, column=key_node.start_mark.column + 1,
+                    hint="names must be unique; rename or merge the two entries"))
+                continue
+            self.map.keys[key_path] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            result[key] = self.convert(value_node, key_path, depth + 1)
+        return result
+
+    def _pairs(self, node: MappingNode) -> Iterator[tuple[Node, Node]]:
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise self._fail(key_node, "YAML merge keys (<<) are not supported",
+                                 hint="write the fields out")
+            yield key_node, value_node
