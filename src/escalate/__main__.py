@@ -1,0 +1,5 @@
+"""``python -m escalate``."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,76 @@
+"""Options and helpers shared by the commands."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from ..errors import UsageError
+
+__all__ = ["overrides_option", "parse_overrides", "progress_bar", "seed_option", "stderr", "stdout"]
+
+# Wide tables when the output goes to a file or a pipe rather than a terminal.
+stdout = Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 160)
+stderr = Console(stderr=True, highlight=False)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+DEFAULT_SEED = 20241117
+
+
+def seed_option(function: F) -> F:
+    return click.option("--seed", type=click.IntRange(min=0), default=DEFAULT_SEED,
+                        show_default=True,
+                        help="Seed of the random streams; the same seed gives the same numbers.")(
+        function)
+
+
+def overrides_option(function: F) -> F:
+    return click.option("--set", "assignments", multiple=True, metavar="NAME=VALUE",
+                        help="Override a parameter's value (repeatable), e.g. --set p_hub=0.1")(
+        function)
+
+
+def parse_overrides(assignments: Sequence[str]) -> dict[str, Any]:
+    """Turn ``NAME=VALUE`` strings into overrides; values stay text unless they are numbers."""
+    overrides: dict[str, Any] = {}
+    for item in assignments:
+        name, sep, value = item.partition("=")
+        name, value = name.strip(), value.strip()
+        if not sep or not name or not value:
+            raise UsageError(f"--set expects NAME=VALUE, found {item!r}")
+        if name in overrides:
+            raise UsageError(f"--set gives {name!r} twice")
+        try:
+            overrides[name] = float(value)
+        except ValueError:
+            lowered = value.lower()
+            overrides[name] = lowered == "true" if lowered in ("true", "false") else value
+    return overrides
+
+
+@contextmanager
+def progress_bar(total: int, description: str, enabled: bool) -> Iterator[Callable[[int], None]]:
+    """Yield an ``advance(count)`` callback drawing a progress bar on a terminal."""
+    if not enabled or not stderr.is_terminal:
+        yield lambda count: None
+        return
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn(),
+               TimeRemainingColumn())
+    with Progress(*columns, console=stderr, transient=True) as progress:
+        task = progress.add_task(description, total=total)
+        yield lambda count: progress.advance(task, count)

@@ -1,0 +1,84 @@
+"""Commands that run scenarios: run and trace."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from ..montecarlo.runner import run as run_scenario
+from ..output.terminal import render_summary, render_trace
+from ..scenario import load
+from ..workflow import run_to_directory
+from ..workflow import trace as trace_replication
+from .app import cli
+from .common import overrides_option, parse_overrides, progress_bar, seed_option, stdout
+
+
+@cli.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("-n", "--replications", type=click.IntRange(1, 10**9), default=10_000,
+              show_default=True, help="Number of replications.")
+@seed_option
+@overrides_option
+@click.option("--uncertainty", is_flag=True,
+              help="Draw the uncertain parameters per replication (two-level Monte Carlo).")
+@click.option("--out", type=click.Path(path_type=Path),
+              help="Write a run directory (manifest, summary, one row per replication).")
+@click.option("--events", is_flag=True, help="With --out, also write every event (events.csv).")
+@click.option("--format", "format_", type=click.Choice(["table", "json"]), default="table",
+              show_default=True, help="How to print the summary.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+def run(file: Path, replications: int, seed: int, assignments: tuple[str, ...],
+        uncertainty: bool, out: Path | None, events: bool, format_: str, quiet: bool) -> None:
+    """Run a scenario many times and summarise the outcomes."""
+    scenario = load(file)
+    overrides = parse_overrides(assignments)
+    scenario.compile(overrides)  # every override is checked before anything runs
+    if events and out is None:
+        raise click.UsageError("--events needs --out DIR")
+    with progress_bar(replications, "replications", not quiet and replications >= 5_000) as advance:
+        if out is not None:
+            result = run_to_directory(scenario, out, replications=replications, seed=seed,
+                                      overrides=overrides, uncertainty=uncertainty,
+                                      events=events, progress=advance)
+        else:
+            result = run_scenario(scenario, replications=replications, seed=seed,
+                                  overrides=overrides, uncertainty=uncertainty,
+                                  keep_replications=False, progress=advance)
+    summary = result.summary
+    if format_ == "json":
+        click.echo(json.dumps(summary, indent=2, allow_nan=False))
+    else:
+        render_summary(summary, stdout)
+        if out is not None:
+            stdout.print(f"run directory: {out}", markup=False)
+
+
+@cli.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@seed_option
+@click.option("--replication", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Which replication to tell (its own random stream).")
+@overrides_option
+@click.option("--uncertainty", is_flag=True, help="Draw uncertain parameters as in a two-level run.")
+@click.option("--format", "format_", type=click.Choice(["table", "json"]), default="table",
+              show_default=True)
+def trace(file: Path, seed: int, replication: int, assignments: tuple[str, ...],
+          uncertainty: bool, format_: str) -> None:
+    """Tell the story of one replication, event by event."""
+    scenario = load(file)
+    record, seed_value = trace_replication(scenario, seed=seed, replication=replication,
+                                           overrides=parse_overrides(assignments),
+                                           uncertainty=uncertainty)
+    compiled = scenario.compile(parse_overrides(assignments))
+    if format_ == "json":
+        events = [{"day": e.time, "date": d.isoformat() if (d := compiled.date_of(e.time)) else None,
+                   "event": e.event, "actor": e.actor, "status": e.status, "level": e.level,
+                   "detail": e.detail} for e in record.log or ()]
+        click.echo(json.dumps({"replication": record.index, "seed": seed_value,
+                               "terminal": record.terminal, "end_day": record.end_time,
+                               "max_level": record.max_level, "events": events}, indent=2))
+    else:
+        render_trace(compiled, record, seed_value, stdout)

@@ -1,0 +1,1 @@
+"""Monte Carlo: seeding, running replications, streaming aggregation."""

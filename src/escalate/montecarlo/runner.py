@@ -1,0 +1,221 @@
+"""Running a scenario many times: keyed streams in, streamed records out.
+
+:func:`run` is the library's main entry point.  Each replication gets its own
+random stream (:func:`~escalate.montecarlo.seeding.replication_rng`); with
+``uncertainty`` it first draws every uncertain parameter from that stream
+(two-level Monte Carlo), then runs the engine.  Records go to the
+:class:`~escalate.montecarlo.aggregate.Aggregator` and to optional sinks as
+they come, so nothing grows with the number of replications unless
+``keep_replications`` asks for the per-replication arrays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from ..compiled import CompiledScenario
+from ..distributions import draw_uncertain
+from ..engine.records import ReplicationRecord
+from ..engine.reference import ReferenceEngine
+from ..errors import UsageError
+from ..scenario import Scenario, load
+from .aggregate import Aggregator
+from .seeding import SeedLike, normalize_seed, replication_rng
+
+__all__ = ["RecordSink", "ReplicationTable", "RunResult", "iter_records", "run"]
+
+MAX_REPLICATIONS = 10**9
+
+
+class RecordSink(Protocol):
+    """Anything that takes replication records as they are produced (a CSV writer, say)."""
+
+    def write(self, record: ReplicationRecord) -> None: ...
+
+
+@dataclass
+class ReplicationTable:
+    """Per-replication results as numpy columns (kept only when asked for)."""
+
+    scenario: CompiledScenario
+    index: list[int] = field(default_factory=list)
+    terminal: list[str] = field(default_factory=list)
+    end_time: list[float] = field(default_factory=list)
+    max_level: list[int] = field(default_factory=list)
+    events_fired: list[int] = field(default_factory=list)
+    outcome_times: list[tuple[float, ...]] = field(default_factory=list)
+    parameters: list[tuple[float, ...]] = field(default_factory=list)
+
+    def append(self, record: ReplicationRecord) -> None:
+        self.index.append(record.index)
+        self.terminal.append(record.terminal)
+        self.end_time.append(record.end_time)
+        self.max_level.append(record.max_level)
+        self.events_fired.append(record.events_fired)
+        self.outcome_times.append(record.outcome_times)
+        self.parameters.append(record.parameters)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Columns by name: one per field, and ``<outcome>`` (bool) and ``<outcome>_day``."""
+        columns: dict[str, np.ndarray] = {
+            "replication": np.asarray(self.index, dtype=np.int64),
+            "terminal": np.asarray(self.terminal, dtype=object),
+            "end_day": np.asarray(self.end_time, dtype=float),
+            "max_level": np.asarray(self.max_level, dtype=np.int64),
+            "events_fired": np.asarray(self.events_fired, dtype=np.int64),
+        }
+        times = np.asarray(self.outcome_times, dtype=float).reshape(
+            len(self.index), len(self.scenario.outcomes))
+        for k, outcome in enumerate(self.scenario.outcomes):
+            columns[outcome.name] = ~np.isnan(times[:, k])
+            columns[f"{outcome.name}_day"] = times[:, k]
+        uncertain = self.scenario.uncertain_parameters
+        if uncertain and self.parameters and self.parameters[0]:
+            drawn = np.asarray(self.parameters, dtype=float)
+            for j, p in enumerate(uncertain):
+                columns[f"param_{self.scenario.parameter_names[p]}"] = drawn[:, j]
+        return columns
+
+
+@dataclass
+class RunResult:
+    """What :func:`run` returns: the summary, and per-replication arrays when kept."""
+
+    scenario: CompiledScenario
+    seed: int
+    replications: int
+    first: int
+    uncertainty: bool
+    engine: str
+    aggregator: Aggregator
+    table: ReplicationTable | None = None
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        """The run summary (probabilities with 95% Wilson intervals, times, levels, paths)."""
+        data = self.aggregator.summary()
+        data.update(seed=self.seed, first_replication=self.first, uncertainty=self.uncertainty,
+                    engine=self.engine, overrides=dict(self.scenario.overrides))
+        return data
+
+    def probability(self, outcome: str) -> float:
+        """The estimated probability of ``outcome``."""
+        index = [o.name for o in self.scenario.outcomes].index(outcome)
+        return float(self.aggregator.outcome_counts[index]) / self.replications
+
+    @property
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Per-replication columns; raises UsageError if the run did not keep them."""
+        if self.table is None:
+            raise UsageError("this run did not keep per-replication arrays "
+                             "(pass keep_replications=True)")
+        return self.table.arrays()
+
+
+def _compiled(scenario: Scenario | CompiledScenario | str | Path,
+              overrides: Mapping[str, Any] | None) -> CompiledScenario:
+    if isinstance(scenario, str | Path):
+        scenario = load(scenario)
+    if isinstance(scenario, Scenario):
+        return scenario.compile(overrides)
+    if overrides:
+        raise UsageError("apply overrides when compiling: Scenario.compile(overrides)")
+    return scenario
+
+
+def draw_parameters(scenario: CompiledScenario, rng: np.random.Generator,
+                    values: list[Any]) -> tuple[float, ...]:
+    """Draw every uncertain parameter into ``values``; return the draws in parameter order.
+
+    Draws are clipped to the parameter's declared ``range``.
+    """
+    drawn = []
+    offset = scenario.parameter_offset
+    for p in scenario.uncertain_parameters:
+        uncertainty = scenario.parameter_uncertainty[p]
+        assert uncertainty is not None
+        value = float(draw_uncertain(uncertainty, rng))
+        bounds = scenario.spec.parameters[scenario.parameter_names[p]].range
+        if bounds is not None:
+            value = min(max(value, bounds[0]), bounds[1])
+        values[offset + p] = value
+        drawn.append(value)
+    return tuple(drawn)
+
+
+def iter_records(scenario: CompiledScenario, seed: int, first: int, count: int, *,
+                 uncertainty: bool = False, point: int | None = None,
+                 keep_log: bool = False) -> Iterator[ReplicationRecord]:
+    """Yield the records of replications ``first`` to ``first + count - 1`` on the reference engine."""
+    engine = ReferenceEngine(scenario)
+    for index in range(first, first + count):
+        rng = replication_rng(seed, index, point)
+        values = scenario.initial_values()
+        drawn = draw_parameters(scenario, rng, values) if uncertainty else ()
+        yield engine.run(index, rng, values, keep_log=keep_log, parameters=drawn)
+
+
+def run(
+    scenario: Scenario | CompiledScenario | str | Path,
+    *,
+    replications: int = 1000,
+    seed: SeedLike = None,
+    overrides: Mapping[str, Any] | None = None,
+    uncertainty: bool = False,
+    first: int = 0,
+    keep_replications: bool = True,
+    sinks: Sequence[RecordSink] = (),
+    progress: Callable[[int], None] | None = None,
+    keep_log: bool = False,
+) -> RunResult:
+    """Run ``replications`` replications of a scenario and aggregate them.
+
+    ``first`` offsets the replication indices, so two runs over ``[0, n)`` and
+    ``[n, m)`` merge into exactly the run over ``[0, m)``.  ``progress`` is
+    called with the number of replications finished since the previous call;
+    ``keep_log`` keeps each replication's event log on its record (for sinks).
+    Raises :class:`ScenarioError` for bad overrides, :class:`SimulationError`
+    when a replication fails, :class:`UsageError` for bad arguments.
+    """
+    if isinstance(replications, bool) or not isinstance(replications, int) or not (
+            1 <= replications <= MAX_REPLICATIONS):
+        raise UsageError(f"replications must be a whole number from 1 to {MAX_REPLICATIONS:,}, "
+                         f"found {replications!r}")
+    if isinstance(first, bool) or not isinstance(first, int) or first < 0:
+        raise UsageError(f"first must be a non-negative whole number, found {first!r}")
+    compiled = _compiled(scenario, overrides)
+    seed_value = normalize_seed(seed)
+    aggregator = Aggregator(compiled)
+    table = ReplicationTable(compiled) if keep_replications else None
+    step = max(1, min(10_000, replications // 100))
+    done = 0
+    for record in iter_records(compiled, seed_value, first, replications,
+                               uncertainty=uncertainty, keep_log=keep_log):
+        aggregator.add(record)
+        if table is not None:
+            table.append(record)
+        for sink in sinks:
+            sink.write(record)
+        done += 1
+        if progress is not None and done % step == 0:
+            progress(step)
+    if progress is not None and done % step:
+        progress(done % step)
+    return RunResult(compiled, seed_value, replications, first, uncertainty, "reference",
+                     aggregator, table)
+
+
+def merge(results: Sequence[RunResult]) -> Aggregator:
+    """Merge the aggregates of runs over disjoint replication ranges of one scenario."""
+    if not results:
+        raise UsageError("nothing to merge")
+    merged = Aggregator(results[0].scenario)
+    for result in sorted(results, key=lambda r: r.first):
+        merged.merge(result.aggregator)
+    return merged
+

@@ -1,0 +1,40 @@
+"""Interval estimates for proportions and quantiles from histograms."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = ["Z95", "histogram_quantile", "wilson_interval"]
+
+Z95 = 1.959963984540054
+
+
+def wilson_interval(successes: int, trials: int, z: float = Z95) -> tuple[float, float]:
+    """Return the Wilson score interval for a binomial proportion (95% by default)."""
+    if trials <= 0:
+        return (0.0, 1.0)
+    p = successes / trials
+    denominator = 1 + z * z / trials
+    centre = (p + z * z / (2 * trials)) / denominator
+    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denominator
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def histogram_quantile(counts: np.ndarray, width: float, q: float) -> float:
+    """Return the ``q`` quantile of values binned in ``counts`` (bins of ``width`` from 0).
+
+    Interpolates linearly inside the bin that holds the quantile; NaN when empty.
+    """
+    total = int(counts.sum())
+    if total == 0:
+        return math.nan
+    target = q * total
+    cumulative = np.cumsum(counts)
+    k = int(np.searchsorted(cumulative, target, side="left"))
+    k = min(k, len(counts) - 1)
+    below = int(cumulative[k - 1]) if k > 0 else 0
+    inside = int(counts[k])
+    fraction = (target - below) / inside if inside else 0.0
+    return (k + fraction) * width

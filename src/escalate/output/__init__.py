@@ -1,0 +1,1 @@
+"""Outputs: run directories, terminal tables, traces and graph diagrams."""

@@ -1,0 +1,74 @@
+"""The library functions behind the commands: each takes objects and returns objects.
+
+The command line (:mod:`escalate.cli`) parses options, calls one of these
+and renders what it returns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from .engine.records import ReplicationRecord
+from .errors import UsageError
+from .montecarlo.runner import RunResult, iter_records, run
+from .montecarlo.seeding import SeedLike, normalize_seed
+from .output.rundir import EVENTS, REPLICATIONS, EventLogWriter, ReplicationWriter, RunDirectory
+from .scenario import Scenario
+
+__all__ = ["run_to_directory", "trace"]
+
+
+def run_to_directory(
+    scenario: Scenario,
+    out: str | Path,
+    *,
+    replications: int,
+    seed: SeedLike,
+    overrides: Mapping[str, Any] | None = None,
+    uncertainty: bool = False,
+    events: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> RunResult:
+    """Run a scenario and write its self-describing run directory to ``out``.
+
+    Rows are streamed to ``replications.csv`` as replications finish; the
+    manifest is written even if the run fails.
+    """
+    compiled = scenario.compile(overrides)
+    seed_value = normalize_seed(seed)
+    with RunDirectory(out) as directory:
+        directory.manifest.update(
+            format="escalate-run/1",
+            scenario={"path": str(scenario.path) if scenario.path else None,
+                      "name": scenario.name, "sha256": scenario.sha256,
+                      "resolved": scenario.resolved()},
+            overrides=dict(overrides or {}),
+            seed=seed_value,
+            replications=replications,
+            uncertainty=uncertainty,
+            engine="reference",
+        )
+        sinks: list[Any] = [ReplicationWriter(directory.open(REPLICATIONS), compiled, uncertainty)]
+        if events:
+            sinks.append(EventLogWriter(directory.open(EVENTS)))
+        result = run(compiled, replications=replications, seed=seed_value,
+                     uncertainty=uncertainty, keep_replications=False, sinks=sinks,
+                     progress=progress, keep_log=events)
+        summary = result.summary
+        directory.write_summary(summary)
+    return result
+
+
+def trace(scenario: Scenario, *, seed: SeedLike, replication: int = 0,
+          overrides: Mapping[str, Any] | None = None,
+          uncertainty: bool = False) -> tuple[ReplicationRecord, int]:
+    """Run one replication with its full event log; return the record and the seed used."""
+    if replication < 0:
+        raise UsageError(f"the replication index must not be negative, found {replication}")
+    compiled = scenario.compile(overrides)
+    seed_value = normalize_seed(seed)
+    record = next(iter_records(compiled, seed_value, replication, 1, uncertainty=uncertainty,
+                               keep_log=True))
+    return record, seed_value
