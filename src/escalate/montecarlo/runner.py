@@ -168,6 +168,7 @@ def run(
     overrides: Mapping[str, Any] | None = None,
     uncertainty: bool = False,
     first: int = 0,
+    point: int | None = None,
     keep_replications: bool = True,
     sinks: Sequence[RecordSink] = (),
     progress: Callable[[int], None] | None = None,
@@ -176,7 +177,8 @@ def run(
     """Run ``replications`` replications of a scenario and aggregate them.
 
     ``first`` offsets the replication indices, so two runs over ``[0, n)`` and
-    ``[n, m)`` merge into exactly the run over ``[0, m)``.  ``progress`` is
+    ``[n, m)`` merge into exactly the run over ``[0, m)``; ``point`` (a sweep
+    point's index) keys the streams by ``(seed, point, replication)``.  ``progress`` is
     called with the number of replications finished since the previous call;
     ``keep_log`` keeps each replication's event log on its record (for sinks).
     Raises :class:`ScenarioError` for bad overrides, :class:`SimulationError`
@@ -194,7 +196,7 @@ def run(
     table = ReplicationTable(compiled) if keep_replications else None
     step = max(1, min(10_000, replications // 100))
     done = 0
-    for record in iter_records(compiled, seed_value, first, replications,
+    for record in iter_records(compiled, seed_value, first, replications, point=point,
                                uncertainty=uncertainty, keep_log=keep_log):
         aggregator.add(record)
         if table is not None:
