@@ -72,6 +72,11 @@ def to_days(value: object, start: dt.date | None) -> float:
         if days is not None:
             return days
         try:
+            # YAML 1.1 reads 1e6 (no dot) as text; it still means a number of days.
+            return to_days(float(value), start)
+        except ValueError:
+            pass
+        try:
             date = dt.date.fromisoformat(value.strip())
         except ValueError:
             pass
