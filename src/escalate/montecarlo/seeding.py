@@ -2,7 +2,9 @@
 
 Replication ``i`` of a run draws only from the stream keyed by ``(seed, i)``
 (and sweep point ``j``'s replication ``i`` from ``(seed, j, i)``), so any
-subset of replications can run anywhere and give the same numbers.
+subset of replications can run anywhere and give the same numbers.  A sweep's
+design (Latin hypercube, scrambled Sobol) draws from its own stream, disjoint
+from every replication's.
 """
 
 from __future__ import annotations
@@ -13,9 +15,13 @@ import numpy as np
 
 from ..errors import UsageError
 
-__all__ = ["SeedLike", "normalize_seed", "replication_rng"]
+__all__ = ["SeedLike", "design_rng", "normalize_seed", "replication_rng"]
 
 SeedLike = int | np.random.SeedSequence | np.random.Generator | None
+
+# Replication streams are keyed by one or two indices below 2**32; a three-part
+# key can never be one of them.
+_DESIGN_KEY = (2**32, 0, 0)
 
 
 def normalize_seed(seed: Any) -> int:
@@ -45,3 +51,8 @@ def replication_rng(seed: int, replication: int, point: int | None = None) -> np
     """Return the random stream of one replication (of one sweep point, if given)."""
     key = (replication,) if point is None else (point, replication)
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=key)))
+
+
+def design_rng(seed: int) -> np.random.Generator:
+    """Return the stream that a sweep's design (LHS, Sobol scrambling) draws from."""
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=_DESIGN_KEY)))
