@@ -1,0 +1,90 @@
+"""Adaptive precision: run replications in blocks until the intervals are narrow enough.
+
+Blocks have a fixed size and the stopping rule is checked after each one, so
+the number of replications needed depends only on the scenario, the seed and
+the options: never on timing, workers or where the blocks ran.  Block ``b``
+covers replications ``[b * block, (b + 1) * block)``, so a run that needed
+``n`` replications gives exactly the numbers of a plain run of ``n``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from ..compiled import CompiledScenario
+from ..errors import UsageError
+from ..scenario import Scenario
+from .aggregate import Aggregator
+from .runner import MAX_REPLICATIONS, RecordSink, RunResult, run
+from .seeding import SeedLike, normalize_seed
+from .stats import wilson_interval
+
+__all__ = ["check_precision", "half_width", "run_to_precision"]
+
+
+def half_width(aggregator: Aggregator) -> float:
+    """The widest 95% half-width among the scenario's outcomes (0 when it has none)."""
+    widest = 0.0
+    for count in aggregator.outcome_counts:
+        low, high = wilson_interval(int(count), aggregator.replications)
+        widest = max(widest, (high - low) / 2)
+    return widest
+
+
+def check_precision(precision: float, block: int, max_replications: int) -> None:
+    """Raise :class:`UsageError` unless the three options make a usable stopping rule."""
+    if isinstance(precision, bool) or not isinstance(precision, int | float) or not (
+            0 < precision < 0.5 and math.isfinite(precision)):
+        raise UsageError(f"precision is a 95% half-width between 0 and 0.5 (e.g. 0.01), "
+                         f"found {precision!r}")
+    if isinstance(block, bool) or not isinstance(block, int) or block < 1:
+        raise UsageError(f"the block size must be a whole number of at least 1, found {block!r}")
+    if isinstance(max_replications, bool) or not isinstance(max_replications, int) or not (
+            block <= max_replications <= MAX_REPLICATIONS):
+        raise UsageError(f"max_replications must be a whole number from the block size "
+                         f"({block:,}) to {MAX_REPLICATIONS:,}, found {max_replications!r}")
+
+
+def run_to_precision(
+    scenario: Scenario | CompiledScenario | str | Path,
+    *,
+    precision: float,
+    block: int,
+    max_replications: int,
+    seed: SeedLike = None,
+    overrides: Mapping[str, Any] | None = None,
+    uncertainty: bool = False,
+    point: int | None = None,
+    sinks: Sequence[RecordSink] = (),
+    progress: Callable[[int], None] | None = None,
+    **options: Any,
+) -> RunResult:
+    """Run blocks of replications until every outcome's 95% half-width is at most ``precision``.
+
+    Blocks hold ``block`` replications each.  Stops after ``max_replications``
+    at the latest (the last block is cut short to fit); compare
+    :func:`half_width` of the result with ``precision`` to know whether it was
+    reached.  Other ``options`` go to
+    :func:`~escalate.montecarlo.runner.run` unchanged.  Raises what
+    :func:`~escalate.montecarlo.runner.run` raises, and :class:`UsageError`
+    for a bad stopping rule.
+    """
+    check_precision(precision, block, max_replications)
+    seed_value = normalize_seed(seed)
+    options.update(seed=seed_value, uncertainty=uncertainty, point=point,
+                   keep_replications=False, sinks=sinks, progress=progress)
+    first_block = run(scenario, replications=block, overrides=overrides, **options)
+    total = Aggregator(first_block.scenario)
+    total.merge(first_block.aggregator)
+    done = block
+    while done < max_replications and half_width(total) > precision:
+        size = min(block, max_replications - done)
+        # Later blocks run exactly the scenario the first one compiled.
+        result = run(first_block.scenario, replications=size, first=done, **options)
+        total.merge(result.aggregator)
+        done += size
+    return RunResult(first_block.scenario, seed_value, done, 0, uncertainty, first_block.engine,
+                     total)
