@@ -41,7 +41,10 @@ def normalize_seed(seed: Any) -> int:
     if isinstance(seed, np.random.SeedSequence):
         if seed.spawn_key:
             raise UsageError("pass the root SeedSequence of a run, not a spawned child")
-        return int(seed.entropy)  # type: ignore[arg-type]
+        if not isinstance(seed.entropy, int | np.integer):
+            raise UsageError("a SeedSequence seed must be made from one whole number, "
+                             f"found entropy {seed.entropy!r}")
+        return int(seed.entropy)
     if isinstance(seed, np.random.Generator):
         return int(seed.integers(0, 2**63))
     raise UsageError(f"a seed must be a whole number, found {seed!r}")
