@@ -18,7 +18,8 @@ from .common import stdout
 
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-def validate(files: tuple[Path, ...]) -> int:
+@click.pass_context
+def validate(context: click.Context, files: tuple[Path, ...]) -> None:
     """Check scenario files; exit 0 if all are valid, 2 with every problem if not."""
     failed = 0
     for file in files:
@@ -32,7 +33,9 @@ def validate(files: tuple[Path, ...]) -> int:
         stdout.print(f"{file}: valid ({len(compiled.events)} events, "
                      f"{len(compiled.parameter_names)} parameters, "
                      f"{len(compiled.outcomes)} outcomes)", markup=False)
-    return 2 if failed else 0
+    if failed:
+        # Exit through click: a returned status is dropped when the group runs standalone.
+        context.exit(2)
 
 
 @cli.command()
