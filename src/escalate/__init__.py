@@ -10,6 +10,7 @@ from .errors import (
     SimulationError,
     UsageError,
 )
+from .montecarlo.runner import RunResult, run
 from .scenario import Scenario, load, loads
 
 __version__ = "0.1.0"
@@ -18,6 +19,7 @@ __all__ = [
     "Diagnostic",
     "EscalateError",
     "OutputError",
+    "RunResult",
     "Scenario",
     "ScenarioError",
     "SimulationError",
@@ -25,4 +27,5 @@ __all__ = [
     "__version__",
     "load",
     "loads",
+    "run",
 ]
