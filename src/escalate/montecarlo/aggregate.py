@@ -50,10 +50,15 @@ class Aggregator:
         self.replications = 0
         self.outcome_counts = np.zeros(outcomes, dtype=np.int64)
         self.outcome_times = np.zeros((outcomes, self.bins), dtype=np.int64)
+        # The extreme values seen in each bin: quantiles interpolate between them.
+        self.outcome_lows = np.full((outcomes, self.bins), np.inf)
+        self.outcome_highs = np.full((outcomes, self.bins), -np.inf)
         self.max_levels = np.zeros(levels, dtype=np.int64)
         self.final_levels = np.zeros(levels, dtype=np.int64)
         self.terminals = dict.fromkeys(scenario.terminals, 0)
         self.end_times = np.zeros(self.bins, dtype=np.int64)
+        self.end_lows = np.full(self.bins, np.inf)
+        self.end_highs = np.full(self.bins, -np.inf)
         self.events_fired = 0
         self.events_fired_max = 0
         self.events_skipped = 0
@@ -68,12 +73,18 @@ class Aggregator:
         self.replications += 1
         for k, time in enumerate(record.outcome_times):
             if time == time:
+                b = self._bin(time)
                 self.outcome_counts[k] += 1
-                self.outcome_times[k, self._bin(time)] += 1
+                self.outcome_times[k, b] += 1
+                self.outcome_lows[k, b] = min(self.outcome_lows[k, b], time)
+                self.outcome_highs[k, b] = max(self.outcome_highs[k, b], time)
         self.max_levels[record.max_level] += 1
         self.final_levels[record.final_level] += 1
         self.terminals[record.terminal] += 1
-        self.end_times[self._bin(record.end_time)] += 1
+        b = self._bin(record.end_time)
+        self.end_times[b] += 1
+        self.end_lows[b] = min(self.end_lows[b], record.end_time)
+        self.end_highs[b] = max(self.end_highs[b], record.end_time)
         self.events_fired += record.events_fired
         self.events_fired_max = max(self.events_fired_max, record.events_fired)
         self.events_skipped += record.events_skipped
@@ -94,7 +105,10 @@ class Aggregator:
         self.outcome_counts += occurred.sum(axis=0)
         for k in range(outcome_times.shape[1]):
             times = outcome_times[occurred[:, k], k]
-            self.outcome_times[k] += np.bincount(self._bins(times), minlength=self.bins)
+            bins = self._bins(times)
+            self.outcome_times[k] += np.bincount(bins, minlength=self.bins)
+            np.minimum.at(self.outcome_lows[k], bins, times)
+            np.maximum.at(self.outcome_highs[k], bins, times)
         levels = len(self.scenario.ladder)
         self.max_levels += np.bincount(max_levels, minlength=levels)
         self.final_levels += np.bincount(final_levels, minlength=levels)
@@ -102,7 +116,10 @@ class Aggregator:
                             np.bincount(terminals, minlength=len(self.scenario.terminals)),
                             strict=True):
             self.terminals[label] += int(n)
-        self.end_times += np.bincount(self._bins(end_times), minlength=self.bins)
+        bins = self._bins(end_times)
+        self.end_times += np.bincount(bins, minlength=self.bins)
+        np.minimum.at(self.end_lows, bins, end_times)
+        np.maximum.at(self.end_highs, bins, end_times)
         self.events_fired += int(events_fired.sum())
         if count:
             self.events_fired_max = max(self.events_fired_max, int(events_fired.max()))
@@ -126,11 +143,15 @@ class Aggregator:
         self.replications += other.replications
         self.outcome_counts += other.outcome_counts
         self.outcome_times += other.outcome_times
+        np.minimum(self.outcome_lows, other.outcome_lows, out=self.outcome_lows)
+        np.maximum(self.outcome_highs, other.outcome_highs, out=self.outcome_highs)
         self.max_levels += other.max_levels
         self.final_levels += other.final_levels
         for label, n in other.terminals.items():
             self.terminals[label] += n
         self.end_times += other.end_times
+        np.minimum(self.end_lows, other.end_lows, out=self.end_lows)
+        np.maximum(self.end_highs, other.end_highs, out=self.end_highs)
         self.events_fired += other.events_fired
         self.events_fired_max = max(self.events_fired_max, other.events_fired_max)
         self.events_skipped += other.events_skipped
@@ -146,8 +167,8 @@ class Aggregator:
         return {"count": int(count), "probability": count / n if n else math.nan,
                 "ci95": [low, high]}
 
-    def _times(self, counts: np.ndarray) -> dict[str, Any]:
-        quantiles = {name: histogram_quantile(counts, self.width, q)
+    def _times(self, counts: np.ndarray, lows: np.ndarray, highs: np.ndarray) -> dict[str, Any]:
+        quantiles = {name: histogram_quantile(counts, self.width, q, lows, highs)
                      for name, q in (("p05", 0.05), ("median", 0.5), ("p95", 0.95))}
         result: dict[str, Any] = {"days": {k: _finite(v) for k, v in quantiles.items()}}
         if self.scenario.start is not None:
@@ -171,7 +192,8 @@ class Aggregator:
         for k, outcome in enumerate(scenario.outcomes):
             entry = {"label": outcome.label, "kind": outcome.kind,
                      **self._proportion(int(self.outcome_counts[k]))}
-            entry["time"] = self._times(self.outcome_times[k])
+            entry["time"] = self._times(self.outcome_times[k], self.outcome_lows[k],
+                                       self.outcome_highs[k])
             entry["cumulative"] = self.cumulative(k)
             outcomes[outcome.name] = entry
         levels = []
@@ -197,7 +219,7 @@ class Aggregator:
                             for i, (name, c) in enumerate(zip(scenario.ladder, self.final_levels,
                                                                strict=True))],
             "terminals": {label: self._proportion(count) for label, count in self.terminals.items()},
-            "end_time": self._times(self.end_times),
+            "end_time": self._times(self.end_times, self.end_lows, self.end_highs),
             "runaway": int(self.terminals.get("max_events", 0)),
             "events": {"fired_mean": self.events_fired / n if n else math.nan,
                        "fired_max": self.events_fired_max,

@@ -26,10 +26,14 @@ def wilson_interval(successes: int, trials: int, z: float = Z95) -> tuple[float,
     return (low, high)
 
 
-def histogram_quantile(counts: np.ndarray, width: float, q: float) -> float:
+def histogram_quantile(counts: np.ndarray, width: float, q: float,
+                       lows: np.ndarray | None = None, highs: np.ndarray | None = None) -> float:
     """Return the ``q`` quantile of values binned in ``counts`` (bins of ``width`` from 0).
 
-    Interpolates linearly inside the bin that holds the quantile; NaN when empty.
+    Interpolates linearly inside the bin that holds the quantile, between the
+    smallest and largest value seen in that bin when ``lows``/``highs`` are
+    given (so a quantile of values that are all equal is exact), else between
+    the bin's edges.  NaN when there are no values.
     """
     total = int(counts.sum())
     if total == 0:
@@ -41,4 +45,7 @@ def histogram_quantile(counts: np.ndarray, width: float, q: float) -> float:
     below = int(cumulative[k - 1]) if k > 0 else 0
     inside = int(counts[k])
     fraction = (target - below) / inside if inside else 0.0
+    if lows is not None and highs is not None and inside:
+        low, high = float(lows[k]), float(highs[k])
+        return low + fraction * (high - low)
     return (k + fraction) * width
