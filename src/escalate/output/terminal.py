@@ -51,11 +51,13 @@ def render_summary(summary: dict[str, Any], console: Console) -> None:
     for name, outcome in summary["outcomes"].items():
         days = outcome["time"]["days"]
         label = name if outcome["label"] == name else f"{name} ({outcome['label']})"
+        occurred = days["median"] is not None
         row = [escape(label), _percent(outcome["probability"]), _interval(outcome["ci95"]),
-               _days(days["median"]), f"{_days(days['p05'])}–{_days(days['p95'])}"]
+               _days(days["median"]), f"{_days(days['p05'])}–{_days(days['p95'])}" if occurred else "–"]
         if dated:
             dates = outcome["time"]["dates"]
-            row += [dates["median"] or "–", f"{dates['p05'] or '–'} – {dates['p95'] or '–'}"]
+            row += [dates["median"] or "–",
+                    f"{dates['p05']} – {dates['p95']}" if occurred else "–"]
         table.add_row(*row)
     console.print(table)
 
