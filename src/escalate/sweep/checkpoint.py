@@ -1,0 +1,230 @@
+"""Crash-safe sweep directories: one atomic file per finished point, and resuming.
+
+Layout (``docs/outputs-sweep.md``)::
+
+    manifest.json       how the sweep was made, and how far it got
+    points/00000042.json  one file per finished point, written atomically
+    points.csv          the table, assembled in point order once every point is done
+    points.parquet      the same table, when pyarrow is installed
+
+A point's file is written under a temporary name and renamed into place, so
+a file that exists is complete: a sweep killed at any moment loses at most
+the points that were running.  Resuming checks that the directory was made by
+the same sweep (scenario, design, seed, options), skips every finished point
+and recomputes nothing; since a point's result depends only on its task, the
+final table is byte-identical to an uninterrupted run's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+from ..errors import OutputError, UsageError
+from ..output.rundir import write_json
+from .evaluate import PointResult
+from .table import result_from_json, result_to_json
+
+__all__ = [
+    "FORMAT",
+    "MANIFEST",
+    "POINTS",
+    "MemoryStore",
+    "SweepDirectory",
+    "identity",
+    "point_file",
+    "read_manifest",
+]
+
+FORMAT = "escalate-sweep/1"
+MANIFEST = "manifest.json"
+POINTS = "points"
+LOCK = ".lock"
+_POINT_FILE = re.compile(r"^(\d{8,})\.json$")
+
+
+def point_file(directory: Path, index: int) -> Path:
+    """Where point ``index``'s result is kept (zero-padded, so names sort in point order)."""
+    return directory / POINTS / f"{index:08d}.json"
+
+
+def identity(manifest: dict[str, Any]) -> dict[str, Any]:
+    """The fields that say which sweep a directory holds: equal for resumable or mergeable runs."""
+    design = manifest.get("design") or {}
+    precision = manifest.get("precision")
+    return {
+        "format": manifest.get("format"),
+        "scenario": (manifest.get("scenario") or {}).get("sha256"),
+        "design": {key: design.get(key) for key in ("kind", "vary", "points", "sha256")},
+        "seed": manifest.get("seed"),
+        "replications": manifest.get("replications"),
+        "uncertainty": manifest.get("uncertainty"),
+        "precision": None if precision is None else {
+            key: precision.get(key) for key in ("half_width", "block", "max_replications")},
+        "engine": manifest.get("engine"),
+    }
+
+
+def read_manifest(directory: Path) -> dict[str, Any] | None:
+    """The manifest of a sweep directory, or None when there is none.
+
+    Raises :class:`OutputError` when it exists but cannot be read.
+    """
+    path = directory / MANIFEST
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise OutputError(f"cannot read {path}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise OutputError(f"{path} is not a manifest")
+    return data
+
+
+def _differences(found: dict[str, Any], wanted: dict[str, Any]) -> list[str]:
+    return [f"{key}: the directory has {found[key]!r}, this sweep {wanted[key]!r}"
+            for key in wanted if found.get(key) != wanted[key]]
+
+
+class SweepDirectory:
+    """A sweep's directory on disk; holds a lock on it while open.
+
+    Creating one for a directory that already holds a sweep is refused unless
+    ``resume`` is true and the sweep is the same one (same identity and
+    shard); an empty or missing directory starts a new sweep either way.
+    """
+
+    def __init__(self, path: str | Path, manifest: dict[str, Any], *, resume: bool) -> None:
+        self.path = Path(path)
+        self.manifest = manifest
+        self._lock: IO[str] | None = None
+        if self.path.exists() and not self.path.is_dir():
+            raise OutputError(f"{self.path} exists and is not a directory")
+        previous = read_manifest(self.path) if self.path.is_dir() else None
+        if previous is None and self.path.is_dir() and any(self.path.iterdir()):
+            raise OutputError(f"{self.path} is not empty and holds no sweep; choose a new "
+                              "directory")
+        if previous is not None:
+            self._check_resumable(previous, resume)
+        try:
+            (self.path / POINTS).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"cannot create {self.path}: {exc.strerror or exc}") from exc
+        self._acquire_lock()
+        self.resumed = previous is not None
+        if previous is not None:
+            manifest["resumed"] = int(previous.get("resumed", 0)) + 1
+        self._remove_temporaries()
+
+    def _check_resumable(self, previous: dict[str, Any], resume: bool) -> None:
+        if previous.get("format") != FORMAT:
+            raise OutputError(f"{self.path} holds something else than a sweep "
+                              f"(format {previous.get('format')!r}); choose a new directory")
+        if not resume:
+            raise OutputError(f"{self.path} already holds a sweep (status "
+                              f"{previous.get('status')}); pass --resume to continue it, or "
+                              "choose a new directory")
+        wanted = {**identity(self.manifest), "shard": self.manifest.get("shard")}
+        found = {**identity(previous), "shard": previous.get("shard")}
+        if "shard" in wanted and wanted["shard"] is not None:
+            wanted["shard"] = {k: wanted["shard"][k] for k in ("index", "count")}
+        if found.get("shard") is not None:
+            found["shard"] = {k: found["shard"].get(k) for k in ("index", "count")}
+        differences = _differences(found, wanted)
+        if differences:
+            raise UsageError(f"cannot resume the sweep in {self.path}: it was made differently\n"
+                             + "\n".join(f"  {d}" for d in differences))
+
+    def _acquire_lock(self) -> None:
+        try:
+            import fcntl
+        except ImportError:  # not on a POSIX system: no lock, as before
+            return
+        handle = open(self.path / LOCK, "w", encoding="utf-8")  # noqa: SIM115 (held while open)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            raise OutputError(f"{self.path} is in use by another sweep process") from None
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        self._lock = handle
+
+    def _remove_temporaries(self) -> None:
+        # Left by a process killed while writing; never read as results.
+        for entry in os.scandir(self.path / POINTS):
+            if entry.name.startswith(".") and entry.name.endswith(".tmp"):
+                Path(entry.path).unlink(missing_ok=True)
+
+    def close(self) -> None:
+        """Release the lock (the directory stays)."""
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
+            (self.path / LOCK).unlink(missing_ok=True)
+
+    def write_manifest(self) -> None:
+        write_json(self.path / MANIFEST, self.manifest)
+
+    def finished(self, points: int) -> np.ndarray:
+        """A mask of the points whose result file exists."""
+        done = np.zeros(points, dtype=bool)
+        for entry in os.scandir(self.path / POINTS):
+            match = _POINT_FILE.match(entry.name)
+            if match and int(match.group(1)) < points:
+                done[int(match.group(1))] = True
+        return done
+
+    def record(self, result: PointResult, names: Sequence[str], outcomes: Sequence[str]) -> None:
+        """Keep one finished point's result, atomically."""
+        write_json(point_file(self.path, result.point), result_to_json(result, names, outcomes))
+
+    def results(self, indices: Iterable[int], names: Sequence[str],
+                expected: np.ndarray) -> Iterator[PointResult]:
+        """Read the results of ``indices`` in order, checking each against its design values."""
+        return read_results(self.path, indices, names, expected)
+
+
+def read_results(directory: Path, indices: Iterable[int], names: Sequence[str],
+                 expected: np.ndarray) -> Iterator[PointResult]:
+    """Read point files in the order of ``indices``; ``expected[j]`` holds point j's values.
+
+    Raises :class:`OutputError` for a missing, unreadable or foreign point file.
+    """
+    for index in indices:
+        path = point_file(directory, index)
+        try:
+            result = result_from_json(json.loads(path.read_text(encoding="utf-8")), names)
+        except FileNotFoundError:
+            raise OutputError(f"{path} is missing") from None
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise OutputError(f"cannot read {path} ({exc}); delete it and continue with "
+                              "--resume to run that point again") from exc
+        if result.point != index or result.values != tuple(float(v) for v in expected[index]):
+            raise OutputError(f"{path} holds point {result.point} at {result.values}, not "
+                              f"point {index} of this design")
+        yield result
+
+
+class MemoryStore:
+    """Keeps results in memory, for sweeps run without a directory (the Python API)."""
+
+    def __init__(self) -> None:
+        self.rows: dict[int, PointResult] = {}
+
+    def finished(self, points: int) -> np.ndarray:
+        return np.zeros(points, dtype=bool)
+
+    def record(self, result: PointResult, names: Sequence[str], outcomes: Sequence[str]) -> None:
+        self.rows[result.point] = result
+
+    def results(self, indices: Iterable[int], names: Sequence[str],
+                expected: np.ndarray) -> Iterator[PointResult]:
+        return (self.rows[index] for index in indices)

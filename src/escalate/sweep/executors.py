@@ -1,0 +1,256 @@
+"""Where sweep points run: in this process, a local process pool, or a Dask cluster.
+
+Every executor does one thing: map :func:`~escalate.sweep.evaluate.evaluate_point`
+over tasks and yield the results as they finish (in any order).  Because a
+point's result depends only on its task, every executor gives the same rows.
+Tasks are submitted a few at a time, so memory does not grow with the number
+of points.  Shards (``--shard I/N``) choose which tasks to give an executor.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from types import TracebackType
+from typing import Any, Protocol, Self
+
+from ..errors import SimulationError, UsageError
+from .evaluate import PointResult, PointTask, SweepContext, evaluate_point
+
+__all__ = [
+    "DaskExecutor",
+    "Executor",
+    "ProcessExecutor",
+    "SerialExecutor",
+    "available_cores",
+    "parse_shard",
+    "shard_points",
+]
+
+
+class Executor(Protocol):
+    """Runs sweep points somewhere and yields their results as they finish."""
+
+    def describe(self) -> dict[str, Any]:
+        """How the points ran, as recorded in the manifest."""
+        ...
+
+    def map(self, context: SweepContext, tasks: Iterable[PointTask]) -> Iterator[PointResult]:
+        ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 traceback: TracebackType | None) -> None: ...
+
+
+def available_cores() -> int:
+    """The cores this process may use (its CPU affinity where the system reports it)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+class SerialExecutor:
+    """Runs the points one after another in this process."""
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": "serial", "workers": 1}
+
+    def map(self, context: SweepContext, tasks: Iterable[PointTask]) -> Iterator[PointResult]:
+        for task in tasks:
+            yield evaluate_point(context, task)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        pass
+
+
+_installed: SweepContext | None = None
+
+
+def _install(context: SweepContext) -> None:
+    global _installed
+    _installed = context
+
+
+def _evaluate_installed(task: PointTask) -> PointResult:
+    assert _installed is not None
+    return evaluate_point(_installed, task)
+
+
+class ProcessExecutor:
+    """Runs the points on a pool of local worker processes (``--workers N``).
+
+    Workers are started with ``spawn``, so they share nothing with this
+    process but the sweep context, sent once to each.
+    """
+
+    def __init__(self, workers: int) -> None:
+        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+            raise UsageError(f"workers must be a whole number of at least 1, found {workers!r}")
+        self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": "processes", "workers": self.workers}
+
+    def map(self, context: SweepContext, tasks: Iterable[PointTask]) -> Iterator[PointResult]:
+        self._pool = ProcessPoolExecutor(self.workers,
+                                         mp_context=multiprocessing.get_context("spawn"),
+                                         initializer=_install, initargs=(context,))
+        pending: set[Future[PointResult]] = set()
+        window = 4 * self.workers
+        queue = iter(tasks)
+        try:
+            while True:
+                for task in queue:
+                    pending.add(self._pool.submit(_evaluate_installed, task))
+                    if len(pending) >= window:
+                        break
+                if not pending:
+                    return
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    yield future.result()
+        except BrokenProcessPool as exc:
+            raise SimulationError("a worker process died (out of memory?); the finished points "
+                                  "are saved: continue with --resume") from exc
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+class DaskExecutor:
+    """Runs the points as tasks on a Dask distributed cluster.
+
+    ``scheduler`` is an address (``tcp://host:8786``) or a connected
+    ``distributed.Client``; ``local_workers`` starts a ``LocalCluster`` on the
+    loopback interface instead.  A task whose worker died is run again
+    elsewhere (by Dask, and here when Dask gives up), and since a point's
+    result depends only on its task, the rows do not change.
+    """
+
+    #: times a point is resubmitted after Dask reports its workers killed
+    RETRIES = 3
+
+    def __init__(self, scheduler: Any = None, *, local_workers: int | None = None) -> None:
+        try:
+            import distributed as dask_distributed
+        except ImportError as exc:
+            raise UsageError("Dask executors need dask.distributed: "
+                             "pip install 'escalate[dask]'") from exc
+        # Typed as Any: its untyped functions would otherwise fail the strict type check.
+        distributed: Any = dask_distributed
+        if (scheduler is None) == (local_workers is None):
+            raise UsageError("give either a scheduler address or a number of local workers")
+        self._distributed = distributed
+        self._cluster: Any = None
+        self._own_client = not isinstance(scheduler, distributed.Client)
+        if local_workers is not None:
+            if isinstance(local_workers, bool) or local_workers < 1:
+                raise UsageError(f"--dask-local needs at least 1 worker, found {local_workers!r}")
+            self._cluster = distributed.LocalCluster(
+                n_workers=local_workers, threads_per_worker=1, processes=True,
+                host="127.0.0.1", dashboard_address=None)
+            self.client = distributed.Client(self._cluster)
+            self.address = "local"
+        elif isinstance(scheduler, distributed.Client):
+            self.client = scheduler
+            self.address = str(scheduler.scheduler.address)
+        else:
+            try:
+                self.client = distributed.Client(str(scheduler), timeout=30)
+            except OSError as exc:
+                raise UsageError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from exc
+            self.address = str(scheduler)
+        self.local_workers = local_workers
+
+    def describe(self) -> dict[str, Any]:
+        threads = sum(self.client.nthreads().values())
+        if self._cluster is not None:
+            return {"kind": "dask-local", "workers": self.local_workers}
+        return {"kind": "dask", "scheduler": self.address, "workers": threads}
+
+    def _submit(self, context: SweepContext, task: PointTask) -> Any:
+        # The context goes with each task rather than scattered once: a scattered copy
+        # would be lost with the workers holding it, and it is only the scenario's text.
+        return self.client.submit(evaluate_point, context, task, pure=False)
+
+    def map(self, context: SweepContext, tasks: Iterable[PointTask]) -> Iterator[PointResult]:
+        distributed = self._distributed
+        window = max(8, 4 * sum(self.client.nthreads().values()))
+        queue = iter(tasks)
+        running: dict[Any, tuple[PointTask, int]] = {}
+        finished = distributed.as_completed(loop=self.client.loop)
+        for task in queue:
+            future = self._submit(context, task)
+            running[future] = (task, 0)
+            finished.add(future)
+            if len(running) >= window:
+                break
+        for future in finished:
+            task, attempts = running.pop(future)
+            try:
+                result = future.result()
+            except distributed.KilledWorker as exc:
+                if attempts >= self.RETRIES:
+                    raise SimulationError(f"point {task.point}: its Dask workers kept dying "
+                                          f"({exc}); the finished points are saved: continue "
+                                          "with --resume") from exc
+                retry = self._submit(context, task)
+                running[retry] = (task, attempts + 1)
+                finished.add(retry)
+                continue
+            finally:
+                future.release()
+            yield result
+            for task in queue:
+                future = self._submit(context, task)
+                running[future] = (task, 0)
+                finished.add(future)
+                break
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        if self._own_client:
+            self.client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """Parse ``I/N`` (shard ``I`` of ``N``, counting from 1); raises :class:`UsageError`."""
+    index, sep, count = str(text).partition("/")
+    try:
+        i, n = int(index), int(count)
+    except ValueError:
+        raise UsageError(f"--shard expects I/N such as 2/8, found {text!r}") from None
+    if not sep or n < 1 or not 1 <= i <= n:
+        raise UsageError(f"--shard expects I/N with 1 <= I <= N (shards count from 1), "
+                         f"found {text!r}")
+    return i, n
+
+
+def shard_points(points: int, shard: tuple[int, int] | None) -> range:
+    """The point indices a shard runs: every ``N``-th point from ``I - 1``, so costs spread evenly."""
+    if shard is None:
+        return range(points)
+    index, count = shard
+    return range(index - 1, points, count)

@@ -1,0 +1,350 @@
+"""Running a sweep: design, checks, executor, checkpoints and the final table.
+
+:func:`run_sweep` is the one driver behind ``escalate sweep`` and
+:func:`sweep`.  It builds the design from the sweep's own random stream,
+checks every point, then hands the unfinished points of its share (all of
+them, or one shard's) to an executor and keeps each result as it arrives.
+Point ``j``'s replication ``i`` draws from the stream keyed by
+``(seed, j, i)``, so the table is the same whatever ran the points, in
+whatever order, in however many sessions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import UsageError
+from ..montecarlo.precision import check_precision
+from ..montecarlo.runner import MAX_REPLICATIONS
+from ..montecarlo.seeding import SeedLike, design_rng, normalize_seed
+from ..output.rundir import versions
+from ..scenario import Scenario, load
+from .checkpoint import FORMAT, MemoryStore, SweepDirectory
+from .design import Design, ParameterInfo, build_design
+from .evaluate import PointResult, PointTask, SweepContext
+from .executors import (
+    DaskExecutor,
+    Executor,
+    ProcessExecutor,
+    SerialExecutor,
+    available_cores,
+    parse_shard,
+    shard_points,
+)
+from .points import validate_points
+from .table import Tally, load_sweep, write_table
+
+__all__ = ["SweepProgress", "SweepReport", "make_executor", "run_sweep", "sweep"]
+
+#: the bound on a point's replications with ``precision`` when none is given
+DEFAULT_MAX_REPLICATIONS = 100_000
+
+
+@dataclass(frozen=True)
+class SweepProgress:
+    """Where a sweep stands, passed to the ``progress`` callback after each point."""
+
+    total: int
+    done: int
+    failed: int
+    resumed: int
+    replications: int
+    elapsed_seconds: float
+    last: PointResult | None = None
+
+    @property
+    def replications_per_second(self) -> float:
+        return self.replications / self.elapsed_seconds if self.elapsed_seconds > 0 else 0.0
+
+    @property
+    def eta_seconds(self) -> float | None:
+        """Seconds left at this session's pace (None before its first point)."""
+        ran = self.done - self.resumed
+        if ran <= 0:
+            return None
+        return (self.total - self.done) * self.elapsed_seconds / ran
+
+
+@dataclass
+class SweepReport:
+    """What a finished sweep (or shard) did."""
+
+    design: Design
+    outcomes: list[str]
+    selection: range
+    failures: int
+    replications: int
+    wall_seconds: float
+    directory: Path | None = None
+    manifest: dict[str, Any] = field(default_factory=dict)
+    rows: list[PointResult] | None = None
+
+    @property
+    def points(self) -> int:
+        return len(self.selection)
+
+
+def _package_versions() -> dict[str, str]:
+    found = versions()
+    for package in ("scipy", "pandas", "pyarrow", "dask", "distributed"):
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            continue
+    return found
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def make_executor(workers: int | None = 1, scheduler: Any = None,
+                  dask_local: int | None = None) -> Executor:
+    """The executor for these options: Dask if asked, else processes if ``workers`` > 1.
+
+    ``workers=None`` means every core available.
+    """
+    if scheduler is not None and dask_local is not None:
+        raise UsageError("give either --scheduler or --dask-local, not both")
+    if scheduler is not None:
+        return DaskExecutor(scheduler)
+    if dask_local is not None:
+        return DaskExecutor(local_workers=dask_local)
+    workers = available_cores() if workers is None else workers
+    return SerialExecutor() if workers == 1 else ProcessExecutor(workers)
+
+
+def _parameter_info(scenario: Scenario) -> dict[str, ParameterInfo]:
+    compiled = scenario.compiled
+    return {name: ParameterInfo(uncertainty, scenario.spec.parameters[name].range)
+            for name, uncertainty in zip(compiled.parameter_names,
+                                         compiled.parameter_uncertainty, strict=True)}
+
+
+def _check_replications(replications: int) -> None:
+    if isinstance(replications, bool) or not isinstance(replications, int) or not (
+            1 <= replications <= MAX_REPLICATIONS):
+        raise UsageError(f"replications must be a whole number from 1 to {MAX_REPLICATIONS:,}, "
+                         f"found {replications!r}")
+
+
+def run_sweep(
+    scenario: Scenario | str | Path,
+    vary: Mapping[str, Any] | None = None,
+    *,
+    design: str = "grid",
+    points: int | None = None,
+    points_file: str | Path | None = None,
+    replications: int = 1000,
+    seed: SeedLike = None,
+    uncertainty: bool = False,
+    precision: float | None = None,
+    max_replications: int | None = None,
+    engine: str | None = None,
+    executor: Executor | None = None,
+    shard: str | tuple[int, int] | None = None,
+    out: str | Path | None = None,
+    resume: bool = False,
+    progress: Callable[[SweepProgress], None] | None = None,
+) -> SweepReport:
+    """Run a parameter sweep and return what it did (see :func:`sweep` for the options).
+
+    With ``out``, every finished point is kept in the sweep directory and the
+    table is written there; without, results stay in memory.  Raises
+    :class:`ScenarioError` for invalid points (before anything runs),
+    :class:`UsageError` for bad options, :class:`OutputError` when the
+    directory cannot be used.  Points whose simulation fails do not raise:
+    they are counted in ``failures``.
+    """
+    if not isinstance(scenario, Scenario):
+        scenario = load(scenario)
+    _check_replications(replications)
+    if max_replications is not None and precision is None:
+        raise UsageError("max_replications bounds an adaptive run: give precision too")
+    if precision is not None:
+        max_replications = max_replications or max(DEFAULT_MAX_REPLICATIONS, replications)
+        check_precision(precision, replications, max_replications)
+    seed_value = normalize_seed(seed)
+    grid = build_design(design, dict(vary or {}), points=points, points_file=points_file,
+                        rng=design_rng(seed_value), parameters=_parameter_info(scenario))
+    validate_points(scenario, grid, uncertainty)
+    shard_range = parse_shard(shard) if isinstance(shard, str) else shard
+    if shard_range is not None:
+        parse_shard(f"{shard_range[0]}/{shard_range[1]}")
+    selection = shard_points(grid.points, shard_range)
+    outcomes = [outcome.name for outcome in scenario.compiled.outcomes]
+    context = SweepContext.of(scenario, grid.names, seed=seed_value, replications=replications,
+                              uncertainty=uncertainty, precision=precision,
+                              max_replications=max_replications, engine=engine)
+    executor = executor or SerialExecutor()
+    manifest = _manifest(scenario, grid, context, executor, shard_range, len(selection))
+    store: SweepDirectory | MemoryStore = (
+        MemoryStore() if out is None else SweepDirectory(out, manifest, resume=resume))
+    started = time.perf_counter()
+    directory = store if isinstance(store, SweepDirectory) else None
+    try:
+        if directory is not None:
+            directory.write_manifest()
+        done = store.finished(grid.points)
+        resumed = int(done[selection.start::selection.step].sum()) if len(selection) else 0
+        tasks = _tasks(grid, selection, done)
+        ran = replications_run = failed_now = 0
+        if progress is not None:
+            progress(SweepProgress(len(selection), resumed, 0, resumed, 0, 0.0))
+        with executor:
+            for result in executor.map(context, tasks):
+                store.record(result, grid.names, outcomes)
+                ran += 1
+                replications_run += result.replications
+                failed_now += not result.ok
+                if progress is not None:
+                    progress(SweepProgress(len(selection), resumed + ran, failed_now, resumed,
+                                           replications_run, time.perf_counter() - started,
+                                           result))
+        report = _assemble(store, grid, selection, outcomes, manifest)
+        manifest["status"] = "completed"
+    except KeyboardInterrupt:
+        manifest["status"] = "interrupted"
+        raise
+    except BaseException as exc:
+        manifest["status"] = "failed"
+        manifest["error"] = f"{type(exc).__name__}: {exc}"
+        raise
+    finally:
+        wall = time.perf_counter() - started
+        timings = manifest.setdefault("timings", {})
+        timings.update(finished=_now(), wall_seconds=round(wall, 3))
+        if directory is not None:
+            manifest["points_done"] = int(directory.finished(grid.points)[
+                selection.start::selection.step].sum()) if len(selection) else 0
+            directory.write_manifest()
+            directory.close()
+    report.wall_seconds = wall
+    report.directory = directory.path if directory is not None else None
+    return report
+
+
+def _tasks(grid: Design, selection: range, done: np.ndarray) -> Iterator[PointTask]:
+    for index in selection:
+        if not done[index]:
+            yield PointTask(index, tuple(float(v) for v in grid.values[index]))
+
+
+def _manifest(scenario: Scenario, grid: Design, context: SweepContext, executor: Executor,
+              shard: tuple[int, int] | None, selected: int) -> dict[str, Any]:
+    manifest: dict[str, Any] = {
+        "format": FORMAT,
+        "scenario": {"path": str(scenario.path) if scenario.path else None,
+                     "name": scenario.name, "sha256": scenario.sha256,
+                     "resolved": scenario.resolved()},
+        "design": grid.describe(),
+        "seed": context.seed,
+        "replications": context.replications,
+        "uncertainty": context.uncertainty,
+        "engine": context.engine,
+        "outcomes": [outcome.name for outcome in scenario.compiled.outcomes],
+    }
+    if context.precision is not None:
+        manifest["precision"] = {"half_width": context.precision, "block": context.replications,
+                                 "max_replications": context.max_replications}
+    manifest["executor"] = executor.describe()
+    if shard is not None:
+        manifest["shard"] = {"index": shard[0], "count": shard[1], "points": selected}
+    manifest.update(versions=_package_versions(), command=sys.argv,
+                    timings={"started": _now()}, status="running")
+    return manifest
+
+
+def _assemble(store: SweepDirectory | MemoryStore, grid: Design, selection: range,
+              outcomes: list[str], manifest: dict[str, Any]) -> SweepReport:
+    """Write (or collect) the table in point order and record the totals in the manifest."""
+    results = store.results(selection, grid.names, grid.values)
+    rows: list[PointResult] | None = None
+    if isinstance(store, SweepDirectory):
+        tally = write_table(results, store.path, grid.names, outcomes, manifest)
+    else:
+        rows = list(results)
+        tally = Tally()
+        for result in rows:
+            tally.add(result)
+        tally.record(manifest)
+    return SweepReport(grid, outcomes, selection, tally.failed, tally.replications, 0.0,
+                       manifest=manifest, rows=rows)
+
+
+def sweep(
+    scenario: Scenario | str | Path,
+    vary: Mapping[str, Any] | None = None,
+    *,
+    design: str = "grid",
+    points: int | None = None,
+    points_file: str | Path | None = None,
+    replications: int = 1000,
+    seed: SeedLike = None,
+    uncertainty: bool = False,
+    precision: float | None = None,
+    max_replications: int | None = None,
+    engine: str | None = None,
+    workers: int | None = 1,
+    scheduler: Any = None,
+    dask_local: int | None = None,
+    shard: str | tuple[int, int] | None = None,
+    out: str | Path | None = None,
+    resume: bool = False,
+    progress: Callable[[SweepProgress], None] | None = None,
+) -> Any:
+    """Run a scenario at every point of a design; return the table as a pandas DataFrame.
+
+    ``vary`` maps parameter names to a SPEC (``"0:0.2:21"``, ``"0.01,0.05"``,
+    ``"dist"``) or a list of values; ``design`` is ``grid``, ``lhs``,
+    ``sobol`` (with ``points``) or ``list`` (with ``points_file``, or ``vary``
+    giving equal-length columns).  Each point runs ``replications``
+    replications keyed by ``(seed, point, replication)``; with ``precision``
+    it runs blocks of ``replications`` until every outcome's 95% half-width
+    is at most ``precision`` (or ``max_replications``).  ``uncertainty``
+    draws the parameters that are not varied from their distributions per
+    replication (two-level Monte Carlo).  ``workers`` (``None``: every core),
+    ``scheduler`` (a Dask address or Client) or ``dask_local`` choose where
+    points run, never what they give.  ``shard`` (``"I/N"``) runs every
+    N-th point only; ``out`` keeps results in a sweep directory (continue a
+    killed one with ``resume=True``).  ``engine`` is passed to
+    :func:`escalate.run` when given.
+
+    Raises :class:`ScenarioError` for invalid points, :class:`UsageError` for
+    bad options, :class:`OutputError` for an unusable directory.  Failed
+    points are rows with ``status == "failed"`` and their ``error``.
+    """
+    executor = make_executor(workers, scheduler, dask_local)
+    report = run_sweep(scenario, vary, design=design, points=points, points_file=points_file,
+                       replications=replications, seed=seed, uncertainty=uncertainty,
+                       precision=precision, max_replications=max_replications, engine=engine,
+                       executor=executor, shard=shard, out=out, resume=resume,
+                       progress=progress)
+    if report.directory is not None:
+        return load_sweep(report.directory)
+    return frame_of(report)
+
+
+def frame_of(report: SweepReport) -> Any:
+    """The rows of an in-memory sweep as the DataFrame :func:`load_sweep` would return."""
+    try:
+        import pandas as pd
+    except ImportError as exc:
+        raise UsageError("sweep tables need pandas: pip install 'escalate[sweep]'") from exc
+    from .table import columns, row_values
+
+    header = columns(report.design.names, report.outcomes)
+    rows = [row_values(result, len(report.outcomes)) for result in report.rows or ()]
+    frame = pd.DataFrame(rows, columns=header)
+    frame = frame.astype(dict.fromkeys(header[len(report.design.names) + 4:], float))
+    frame.attrs["manifest"] = report.manifest
+    return frame

@@ -1,0 +1,294 @@
+"""The sweep table: one row per point, as CSV and Parquet, and reading it back.
+
+Columns (``docs/outputs-sweep.md``): ``point``, one column per varied
+parameter, ``status`` (``ok`` or ``failed``), ``error``, ``replications``,
+then per outcome ``<outcome>_p``, ``_lo``, ``_hi`` (the probability and its
+95% Wilson interval) and ``_median_day``, ``_p05_day``, ``_p95_day`` (the time
+of first occurrence where it occurred), and finally ``mean_max_level``.
+Floats are written with ``repr`` so they read back exactly; a missing value
+is an empty cell (CSV) or null (Parquet).  Rows are written as they are
+given, so memory does not depend on the number of points.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any, Self
+
+from ..errors import OutputError, UsageError
+from .evaluate import OutcomeStats, PointResult
+
+__all__ = [
+    "OUTCOME_FIELDS",
+    "PARQUET",
+    "TABLE",
+    "TableWriter",
+    "Tally",
+    "columns",
+    "load_sweep",
+    "result_from_json",
+    "result_to_json",
+    "row_values",
+    "write_table",
+]
+
+TABLE = "points.csv"
+PARQUET = "points.parquet"
+OUTCOME_FIELDS = ("p", "lo", "hi", "median_day", "p05_day", "p95_day")
+_BATCH = 8192
+
+
+def columns(names: Sequence[str], outcomes: Sequence[str]) -> list[str]:
+    """The table's column names, in order."""
+    header = ["point", *names, "status", "error", "replications"]
+    for outcome in outcomes:
+        header += [f"{outcome}_{suffix}" for suffix in OUTCOME_FIELDS]
+    header.append("mean_max_level")
+    return header
+
+
+def _statistics(result: PointResult, outcomes: int) -> list[float | None]:
+    if not result.ok:
+        return [None] * (len(OUTCOME_FIELDS) * outcomes + 1)
+    values: list[float | None] = []
+    for stats in result.outcomes:
+        values += [stats.probability, stats.low, stats.high, stats.median_day, stats.p05_day,
+                   stats.p95_day]
+    values.append(result.mean_max_level)
+    return values
+
+
+def row_values(result: PointResult, outcomes: int) -> list[Any]:
+    """The row of one point as Python values (None where a value is missing)."""
+    return [result.point, *result.values, "ok" if result.ok else "failed", result.error,
+            result.replications, *_statistics(result, outcomes)]
+
+
+def _cell(value: float | None) -> str:
+    return "" if value is None else repr(float(value))
+
+
+def result_to_json(result: PointResult, names: Sequence[str],
+                   outcomes: Sequence[str]) -> dict[str, Any]:
+    """The content of a point's checkpoint file."""
+    return {
+        "point": result.point,
+        "values": dict(zip(names, result.values, strict=True)),
+        "status": "ok" if result.ok else "failed",
+        "error": result.error,
+        "replications": result.replications,
+        "outcomes": {name: [s.probability, s.low, s.high, s.median_day, s.p05_day, s.p95_day]
+                     for name, s in zip(outcomes, result.outcomes, strict=True)},
+        "mean_max_level": result.mean_max_level,
+        "engine": result.engine,
+        "seconds": round(result.seconds, 6),
+    }
+
+
+def result_from_json(data: dict[str, Any], names: Sequence[str]) -> PointResult:
+    """Read back a checkpoint file's content; raises KeyError or TypeError when malformed."""
+    return PointResult(
+        point=int(data["point"]),
+        values=tuple(float(data["values"][name]) for name in names),
+        replications=int(data["replications"]),
+        outcomes=tuple(OutcomeStats(*stats) for stats in data["outcomes"].values()),
+        mean_max_level=data["mean_max_level"],
+        error=str(data["error"]),
+        engine=str(data["engine"]),
+        seconds=float(data["seconds"]),
+    )
+
+
+class TableWriter:
+    """Writes ``points.csv`` (and ``points.parquet`` when pyarrow is installed) row by row.
+
+    Both are written under temporary names and renamed into place on a clean
+    exit, so a table that exists is always complete.
+    """
+
+    def __init__(self, directory: Path, names: Sequence[str], outcomes: Sequence[str],
+                 *, parquet: bool = True) -> None:
+        self.directory = directory
+        self.names = list(names)
+        self.outcomes = list(outcomes)
+        self.header = columns(names, outcomes)
+        self.files: list[str] = []
+        self._csv: IO[str] | None = None
+        self._rows: Any = None
+        self._parquet: Any = None
+        self._batch: list[list[Any]] = [[] for _ in self.header]
+        self._want_parquet = parquet and _pyarrow() is not None
+
+    def __enter__(self) -> Self:
+        try:
+            self._csv = open(self._temporary(TABLE), "w", encoding="utf-8", newline="")
+        except OSError as exc:
+            raise OutputError(f"cannot write {self.directory / TABLE}: "
+                              f"{exc.strerror or exc}") from exc
+        self._rows = csv.writer(self._csv, lineterminator="\n")
+        self._rows.writerow(self.header)
+        if self._want_parquet:
+            pa, pq = _pyarrow()  # type: ignore[misc]
+            self._parquet = pq.ParquetWriter(str(self._temporary(PARQUET)), self._schema(pa))
+        return self
+
+    def _temporary(self, name: str) -> Path:
+        return self.directory / f".{name}.tmp"
+
+    def _schema(self, pa: Any) -> Any:
+        fields = [pa.field("point", pa.int64(), nullable=False)]
+        fields += [pa.field(name, pa.float64(), nullable=False) for name in self.names]
+        fields += [pa.field("status", pa.string(), nullable=False),
+                   pa.field("error", pa.string(), nullable=False),
+                   pa.field("replications", pa.int64(), nullable=False)]
+        fields += [pa.field(name, pa.float64()) for name in self.header[len(fields):]]
+        return pa.schema(fields)
+
+    def add(self, result: PointResult) -> None:
+        """Append one point's row (rows must come in point order)."""
+        assert self._rows is not None, "use TableWriter as a context manager"
+        row = row_values(result, len(self.outcomes))
+        width = len(self.names)
+        # Point, status, error and replications as text; every other value a float or empty.
+        self._rows.writerow([str(v) if k == 0 or width < k <= width + 3 else _cell(v)
+                             for k, v in enumerate(row)])
+        if self._parquet is not None:
+            for column, value in zip(self._batch, row, strict=True):
+                column.append(value)
+            if len(self._batch[0]) >= _BATCH:
+                self._flush()
+
+    def _flush(self) -> None:
+        if self._batch[0]:
+            pa, _ = _pyarrow()  # type: ignore[misc]
+            self._parquet.write_table(pa.Table.from_pydict(
+                dict(zip(self.header, self._batch, strict=True)), schema=self._parquet.schema))
+            self._batch = [[] for _ in self.header]
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        if self._csv is not None:
+            self._csv.close()
+        if self._parquet is not None:
+            if error is None:
+                self._flush()
+            self._parquet.close()
+        written = [TABLE] + ([PARQUET] if self._parquet is not None else [])
+        for name in written:
+            if error is None:
+                try:
+                    os.replace(self._temporary(name), self.directory / name)
+                except OSError as exc:
+                    raise OutputError(f"cannot write {self.directory / name}: "
+                                      f"{exc.strerror or exc}") from exc
+            else:
+                self._temporary(name).unlink(missing_ok=True)
+        self.files = written if error is None else []
+
+
+#: failed points listed in a manifest; the rest are counted
+LISTED_FAILURES = 20
+
+
+@dataclass
+class Tally:
+    """Totals over a sweep's rows, recorded in its manifest."""
+
+    failed: int = 0
+    replications: int = 0
+    seconds: float = 0.0
+    points: int = 0
+    engines: set[str] = field(default_factory=set)
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    needed: list[int] = field(default_factory=list)
+
+    def add(self, result: PointResult) -> None:
+        self.points += 1
+        self.replications += result.replications
+        self.seconds += result.seconds
+        if result.ok:
+            self.engines.add(result.engine)
+            self.needed.append(result.replications)
+            return
+        self.failed += 1
+        if len(self.failures) < LISTED_FAILURES:
+            self.failures.append({"point": result.point, "error": result.error})
+
+    def record(self, manifest: dict[str, Any]) -> None:
+        """Write the totals into ``manifest`` (see ``docs/outputs-sweep.md``)."""
+        manifest.update(points_done=self.points, failures=self.failed,
+                        failed_points=self.failures, engines=sorted(self.engines),
+                        replications_total=self.replications)
+        manifest.setdefault("timings", {})["point_seconds"] = round(self.seconds, 3)
+        precision = manifest.get("precision")
+        if precision is not None and self.needed:
+            precision["replications"] = {
+                "min": min(self.needed), "max": max(self.needed), "total": sum(self.needed),
+                "at_bound": sum(n >= precision["max_replications"] for n in self.needed)}
+
+
+def write_table(results: Iterable[PointResult], directory: Path, names: Sequence[str],
+                outcomes: Sequence[str], manifest: dict[str, Any]) -> Tally:
+    """Write the table of ``results`` (in point order) into ``directory``; record the totals."""
+    tally = Tally()
+    with TableWriter(directory, names, outcomes) as writer:
+        for result in results:
+            tally.add(result)
+            writer.add(result)
+    manifest["files"] = [*writer.files, "points/", "manifest.json"]
+    tally.record(manifest)
+    return tally
+
+
+def _pyarrow() -> tuple[Any, Any] | None:
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        return None
+    return pa, pq
+
+
+def load_sweep(directory: str | Path) -> Any:
+    """Return a sweep directory's table as a pandas DataFrame (one row per point).
+
+    Reads ``points.parquet`` when it and pyarrow are there, ``points.csv``
+    otherwise (floats read back exactly either way); ``DataFrame.attrs["manifest"]``
+    holds the manifest.  Raises :class:`OutputError` when the directory holds
+    no finished sweep table, :class:`UsageError` when pandas is missing.
+    """
+    try:
+        import pandas as pd
+    except ImportError as exc:
+        raise UsageError("load_sweep needs pandas: pip install 'escalate[sweep]'") from exc
+    directory = Path(directory)
+    manifest_path = directory / "manifest.json"
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise OutputError(f"{directory} holds no sweep (no manifest.json)") from None
+    except (OSError, ValueError) as exc:
+        raise OutputError(f"cannot read {manifest_path}: {exc}") from exc
+    if not str(manifest.get("format", "")).startswith("escalate-sweep/"):
+        raise OutputError(f"{directory} is not a sweep directory "
+                          f"(format {manifest.get('format')!r})")
+    parquet, table = directory / PARQUET, directory / TABLE
+    if parquet.exists() and _pyarrow() is not None:
+        frame = pd.read_parquet(parquet)
+    elif table.exists():
+        frame = pd.read_csv(table, float_precision="round_trip",
+                            dtype={"status": str, "error": str})
+        frame["error"] = frame["error"].fillna("")
+    else:
+        done = manifest.get("points_done", "?")
+        raise OutputError(f"{directory} holds no points table yet (status "
+                          f"{manifest.get('status')}, {done} points done); finish the sweep "
+                          "with `escalate sweep ... --resume`")
+    frame.attrs["manifest"] = manifest
+    return frame
