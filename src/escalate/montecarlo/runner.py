@@ -24,6 +24,7 @@ from ..engine.records import ReplicationRecord
 from ..engine.reference import ReferenceEngine
 from ..errors import UsageError
 from ..scenario import Scenario, load
+from ..spec.suggest import did_you_mean
 from .aggregate import Aggregator
 from .seeding import SeedLike, normalize_seed, replication_rng
 
@@ -104,8 +105,12 @@ class RunResult:
         return data
 
     def probability(self, outcome: str) -> float:
-        """The estimated probability of ``outcome``."""
-        index = [o.name for o in self.scenario.outcomes].index(outcome)
+        """The estimated probability of ``outcome``; raises UsageError for an unknown name."""
+        names = [o.name for o in self.scenario.outcomes]
+        if outcome not in names:
+            raise UsageError(f"no outcome {outcome!r} in this run ("
+                             f"{did_you_mean(outcome, names, kind='outcomes')})")
+        index = names.index(outcome)
         return float(self.aggregator.outcome_counts[index]) / self.replications
 
     @property
