@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from .errors import (
     Diagnostic,
     EscalateError,
@@ -15,6 +17,9 @@ from .scenario import Scenario, load, loads
 
 __version__ = "0.1.0"
 
+if TYPE_CHECKING:
+    from .sweeps import load_sweep, sweep
+
 __all__ = [
     "Diagnostic",
     "EscalateError",
@@ -26,6 +31,22 @@ __all__ = [
     "UsageError",
     "__version__",
     "load",
+    "load_sweep",
     "loads",
     "run",
+    "sweep",
 ]
+
+_LAZY = {"sweep": "sweeps", "load_sweep": "sweeps"}
+
+
+def __getattr__(name: str) -> Any:
+    # Sweeps are imported on first use: `import escalate` stays light and needs none of
+    # the sweep extras (scipy, pandas, pyarrow, dask), which those modules import lazily too.
+    if name in _LAZY:
+        from importlib import import_module
+
+        value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -17,17 +17,19 @@ final table is byte-identical to an uninterrupted run's.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from importlib import metadata
 from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
 
 from ..errors import OutputError, UsageError
-from ..output.rundir import write_json
+from ..output.rundir import versions, write_json
 from .evaluate import PointResult
 from .table import result_from_json, result_to_json
 
@@ -38,6 +40,8 @@ __all__ = [
     "MemoryStore",
     "SweepDirectory",
     "identity",
+    "now",
+    "package_versions",
     "point_file",
     "read_manifest",
 ]
@@ -47,6 +51,22 @@ MANIFEST = "manifest.json"
 POINTS = "points"
 LOCK = ".lock"
 _POINT_FILE = re.compile(r"^(\d{8,})\.json$")
+
+
+def now() -> str:
+    """The current UTC time as recorded in manifests."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def package_versions() -> dict[str, str]:
+    """The versions a run directory records, and those of the sweep extras installed."""
+    found = versions()
+    for package in ("scipy", "pandas", "pyarrow", "dask", "distributed"):
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            continue
+    return found
 
 
 def point_file(directory: Path, index: int) -> Path:

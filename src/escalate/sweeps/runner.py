@@ -11,12 +11,10 @@ whatever order, in however many sessions.
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +24,8 @@ from ..errors import UsageError
 from ..montecarlo.precision import check_precision
 from ..montecarlo.runner import MAX_REPLICATIONS
 from ..montecarlo.seeding import SeedLike, design_rng, normalize_seed
-from ..output.rundir import versions
 from ..scenario import Scenario, load
-from .checkpoint import FORMAT, MemoryStore, SweepDirectory
+from .checkpoint import FORMAT, MemoryStore, SweepDirectory, now, package_versions
 from .design import Design, ParameterInfo, build_design
 from .evaluate import PointResult, PointTask, SweepContext
 from .executors import (
@@ -91,20 +88,6 @@ class SweepReport:
     @property
     def points(self) -> int:
         return len(self.selection)
-
-
-def _package_versions() -> dict[str, str]:
-    found = versions()
-    for package in ("scipy", "pandas", "pyarrow", "dask", "distributed"):
-        try:
-            found[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            continue
-    return found
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def make_executor(workers: int | None = 1, scheduler: Any = None,
@@ -222,7 +205,7 @@ def run_sweep(
     finally:
         wall = time.perf_counter() - started
         timings = manifest.setdefault("timings", {})
-        timings.update(finished=_now(), wall_seconds=round(wall, 3))
+        timings.update(finished=now(), wall_seconds=round(wall, 3))
         if directory is not None:
             manifest["points_done"] = int(directory.finished(grid.points)[
                 selection.start::selection.step].sum()) if len(selection) else 0
@@ -259,8 +242,8 @@ def _manifest(scenario: Scenario, grid: Design, context: SweepContext, executor:
     manifest["executor"] = executor.describe()
     if shard is not None:
         manifest["shard"] = {"index": shard[0], "count": shard[1], "points": selected}
-    manifest.update(versions=_package_versions(), command=sys.argv,
-                    timings={"started": _now()}, status="running")
+    manifest.update(versions=package_versions(), command=sys.argv,
+                    timings={"started": now()}, status="running")
     return manifest
 
 

@@ -1,6 +1,6 @@
 """Where sweep points run: in this process, a local process pool, or a Dask cluster.
 
-Every executor does one thing: map :func:`~escalate.sweep.evaluate.evaluate_point`
+Every executor does one thing: map :func:`~escalate.sweeps.evaluate.evaluate_point`
 over tasks and yield the results as they finish (in any order).  Because a
 point's result depends only on its task, every executor gives the same rows.
 Tasks are submitted a few at a time, so memory does not grow with the number
