@@ -134,6 +134,11 @@ def point_problems(scenario: Scenario, overrides: Mapping[str, float],
     return [Diagnostic(message, path=where, file=_file(scenario)) for where, message in found]
 
 
+def _where(diagnostic: Diagnostic) -> str:
+    line = f" (line {diagnostic.line})" if diagnostic.line is not None else ""
+    return f"{diagnostic.path}{line}: " if diagnostic.path else ""
+
+
 def _describe(values: Mapping[str, float]) -> str:
     return ", ".join(f"{name}={value!r}" for name, value in values.items())
 
@@ -156,9 +161,10 @@ def validate_points(scenario: Scenario, design: Design, uncertainty: bool = Fals
         invalid += 1
         if invalid > MAX_LISTED:
             continue
-        # Right-aligned indices, so that the sorted diagnostics keep the points' order.
+        # Right-aligned indices first, so that sorted diagnostics keep the points' order.
         prefix = f"point {index:>{width}} ({_describe(values)})"
-        listed += [dataclasses.replace(d, message=f"{prefix}: {d.message}") for d in problems]
+        listed += [Diagnostic(f"{prefix}: {_where(d)}{d.message}", file=_file(scenario),
+                              hint=d.hint) for d in problems]
     if not invalid:
         return
     if invalid > MAX_LISTED:

@@ -83,8 +83,9 @@ def result_to_json(result: PointResult, names: Sequence[str],
         "status": "ok" if result.ok else "failed",
         "error": result.error,
         "replications": result.replications,
-        "outcomes": {name: [s.probability, s.low, s.high, s.median_day, s.p05_day, s.p95_day]
-                     for name, s in zip(outcomes, result.outcomes, strict=True)},
+        "outcomes": {} if not result.ok else {
+            name: [s.probability, s.low, s.high, s.median_day, s.p05_day, s.p95_day]
+            for name, s in zip(outcomes, result.outcomes, strict=True)},
         "mean_max_level": result.mean_max_level,
         "engine": result.engine,
         "seconds": round(result.seconds, 6),
