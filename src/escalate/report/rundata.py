@@ -1,0 +1,312 @@
+"""Reading run, sweep and sensitivity directories into typed objects.
+
+Reports and comparisons read only what a run wrote: ``manifest.json``
+(including the resolved scenario), ``summary.json`` and ``replications.csv``
+for a run; ``manifest.json`` and ``points.csv`` for a sweep;
+``manifest.json`` and ``indices.json`` for a sensitivity analysis.  Nothing is
+re-run.  Every problem with a directory is an :class:`OutputError` that says
+which file is missing or unreadable.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import ValidationError
+
+from ..compiled import CompiledScenario
+from ..compiler import compile_scenario
+from ..errors import EscalateError, OutputError
+from ..spec.model import ScenarioSpec
+
+__all__ = [
+    "RUN_FORMAT",
+    "SENSITIVITY_FORMAT",
+    "SWEEP_FORMAT",
+    "Indicators",
+    "RunData",
+    "SensitivityData",
+    "SweepData",
+    "SweepPoint",
+    "read_directory",
+    "read_run",
+]
+
+RUN_FORMAT = "escalate-run/1"
+SWEEP_FORMAT = "escalate-sweep/1"
+SENSITIVITY_FORMAT = "escalate-sensitivity/1"
+
+#: per-outcome columns of a sweep's points.csv, by suffix
+SWEEP_OUTCOME_COLUMNS = ("p", "lo", "hi", "median_day", "p05_day", "p95_day")
+
+
+@dataclass(frozen=True)
+class Indicators:
+    """Per-replication outcome flags: which replications, and for each outcome whether it occurred."""
+
+    replication: np.ndarray
+    occurred: Mapping[str, np.ndarray]
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except FileNotFoundError as exc:
+        raise OutputError(f"{path} is missing") from exc
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise OutputError(f"cannot read {path}: {exc}") from exc
+
+
+def _scenario_spec(manifest: Mapping[str, Any]) -> ScenarioSpec | None:
+    """The scenario recorded in a manifest, or None if it is absent or no longer valid."""
+    resolved = (manifest.get("scenario") or {}).get("resolved")
+    if not isinstance(resolved, dict):
+        return None
+    try:
+        return ScenarioSpec.model_validate(resolved)
+    except ValidationError:
+        return None
+
+
+def _compile(spec: ScenarioSpec | None) -> CompiledScenario | None:
+    if spec is None:
+        return None
+    try:
+        return compile_scenario(spec)
+    except EscalateError:
+        return None
+
+
+@dataclass(frozen=True)
+class RunData:
+    """A finished run: how it was made, its summary, and where its replications are."""
+
+    label: str
+    manifest: Mapping[str, Any]
+    summary: Mapping[str, Any]
+    spec: ScenarioSpec | None
+    path: Path | None = None
+    indicators_in_memory: Indicators | None = field(default=None, repr=False)
+
+    @property
+    def seed(self) -> int | None:
+        seed = self.summary.get("seed", self.manifest.get("seed"))
+        return int(seed) if seed is not None else None
+
+    @property
+    def replications(self) -> int:
+        return int(self.summary["replications"])
+
+    @property
+    def first_replication(self) -> int:
+        return int(self.summary.get("first_replication", 0))
+
+    @property
+    def uncertainty(self) -> bool:
+        return bool(self.summary.get("uncertainty", self.manifest.get("uncertainty", False)))
+
+    @property
+    def outcomes(self) -> Mapping[str, Any]:
+        return self.summary["outcomes"]  # type: ignore[no-any-return]
+
+    def compiled(self) -> CompiledScenario | None:
+        """The recorded scenario compiled again (for its event graph), or None if not recorded."""
+        return _compile(self.spec)
+
+    def indicators(self) -> Indicators | None:
+        """Per-replication outcome flags from ``replications.csv`` (None if it was not kept).
+
+        Raises :class:`OutputError` if the file exists but cannot be read.
+        """
+        if self.indicators_in_memory is not None:
+            return self.indicators_in_memory
+        if self.path is None or not (self.path / "replications.csv").exists():
+            return None
+        return _read_indicators(self.path / "replications.csv", list(self.outcomes))
+
+
+def _read_indicators(path: Path, outcomes: list[str]) -> Indicators:
+    replication: list[int] = []
+    occurred: dict[str, list[bool]] = {name: [] for name in outcomes}
+    try:
+        with open(path, encoding="utf-8", newline="") as handle:
+            reader = csv.reader(handle)
+            header = next(reader)
+            index = header.index("replication")
+            columns = {name: header.index(name) for name in outcomes if name in header}
+            for row in reader:
+                replication.append(int(row[index]))
+                for name, column in columns.items():
+                    occurred[name].append(row[column] == "1")
+    except (OSError, StopIteration, ValueError, IndexError) as exc:
+        raise OutputError(f"cannot read {path}: {exc or 'empty file'}") from exc
+    return Indicators(np.asarray(replication, dtype=np.int64),
+                      {name: np.asarray(flags, dtype=bool) for name, flags in occurred.items()
+                       if name in columns})
+
+
+@dataclass(frozen=True)
+class SweepPoint:
+    """One row of a sweep's ``points.csv``."""
+
+    index: int
+    values: Mapping[str, float]
+    status: str
+    error: str
+    replications: int
+    #: outcome -> {"p", "lo", "hi", "median_day", "p05_day", "p95_day"} (NaN where empty)
+    outcomes: Mapping[str, Mapping[str, float]]
+    mean_max_level: float
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+@dataclass(frozen=True)
+class SweepData:
+    """A sweep: its design, the scenario and one row per point."""
+
+    label: str
+    manifest: Mapping[str, Any]
+    spec: ScenarioSpec | None
+    parameters: tuple[str, ...]
+    outcome_names: tuple[str, ...]
+    points: tuple[SweepPoint, ...]
+    path: Path | None = None
+
+    @property
+    def design_kind(self) -> str:
+        return str((self.manifest.get("design") or {}).get("kind", "unknown"))
+
+    @property
+    def vary(self) -> Mapping[str, Any]:
+        return (self.manifest.get("design") or {}).get("vary") or {}  # type: ignore[no-any-return]
+
+    def ok_points(self) -> list[SweepPoint]:
+        return [point for point in self.points if point.ok]
+
+    def is_grid(self) -> bool:
+        """Whether the points (finished or not) form a full grid over the varied parameters."""
+        points = list(self.points)
+        if not points:
+            return False
+        levels = [sorted({p.values[name] for p in points}) for name in self.parameters]
+        combinations = {tuple(p.values[name] for name in self.parameters) for p in points}
+        return len(combinations) == math.prod(len(level) for level in levels) == len(points)
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text) if text not in ("", None) else math.nan
+    except ValueError:
+        lowered = text.strip().lower()
+        if lowered in ("true", "false"):
+            return 1.0 if lowered == "true" else 0.0
+        return math.nan
+
+
+def _read_points(path: Path, parameters: tuple[str, ...],
+                 outcomes: tuple[str, ...]) -> tuple[SweepPoint, ...]:
+    points = []
+    try:
+        with open(path, encoding="utf-8", newline="") as handle:
+            reader = csv.DictReader(handle)
+            missing = [c for c in ("point", "status", *parameters) if c not in (reader.fieldnames or [])]
+            if missing:
+                raise OutputError(f"{path} lacks the column(s) {', '.join(missing)}")
+            for row in reader:
+                estimates = {
+                    name: {suffix: _number(row.get(f"{name}_{suffix}", "")) for suffix in
+                           SWEEP_OUTCOME_COLUMNS}
+                    for name in outcomes}
+                replications = _number(row.get("replications", ""))
+                points.append(SweepPoint(
+                    index=int(row["point"]),
+                    values={name: _number(row[name]) for name in parameters},
+                    status=row["status"].strip(),
+                    error=row.get("error") or "",
+                    replications=0 if math.isnan(replications) else int(replications),
+                    outcomes=estimates,
+                    mean_max_level=_number(row.get("mean_max_level", "")),
+                ))
+    except FileNotFoundError as exc:
+        raise OutputError(f"{path} is missing") from exc
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise OutputError(f"cannot read {path}: {exc}") from exc
+    return tuple(sorted(points, key=lambda p: p.index))
+
+
+def _sweep_outcomes(spec: ScenarioSpec | None, path: Path) -> tuple[str, ...]:
+    if spec is not None:
+        return tuple(spec.outcomes)
+    try:
+        with open(path, encoding="utf-8", newline="") as handle:
+            header = next(csv.reader(handle))
+    except (OSError, StopIteration) as exc:
+        raise OutputError(f"cannot read {path}: {exc or 'empty file'}") from exc
+    return tuple(c[:-2] for c in header if c.endswith("_p") and f"{c[:-2]}_lo" in header)
+
+
+@dataclass(frozen=True)
+class SensitivityData:
+    """A sensitivity analysis written by ``escalate sensitivity --out``."""
+
+    label: str
+    manifest: Mapping[str, Any]
+    spec: ScenarioSpec | None
+    result: Mapping[str, Any]
+    path: Path | None = None
+
+
+def read_run(path: Path, manifest: Mapping[str, Any] | None = None) -> RunData:
+    """Read a run directory; raises :class:`OutputError` if it is incomplete or failed."""
+    manifest = manifest if manifest is not None else _read_json(path / "manifest.json")
+    status = manifest.get("status", "completed")
+    if status != "completed":
+        reason = f": {manifest['error']}" if manifest.get("error") else ""
+        raise OutputError(f"the run in {path} did not complete (status {status}{reason}); "
+                          "there is nothing to report")
+    summary = _read_json(path / "summary.json")
+    if not isinstance(summary, dict) or "outcomes" not in summary:
+        raise OutputError(f"{path / 'summary.json'} is not a run summary")
+    return RunData(path.name or str(path), manifest, summary, _scenario_spec(manifest), path)
+
+
+def read_directory(path: str | Path) -> RunData | SweepData | SensitivityData:
+    """Read a run, sweep or sensitivity directory, telling them apart by their manifest.
+
+    Raises :class:`OutputError` for a directory that is none of these.
+    """
+    path = Path(path)
+    if not path.is_dir():
+        raise OutputError(f"{path} is not a directory (expected a run or a sweep directory)")
+    if not (path / "manifest.json").exists():
+        raise OutputError(f"{path} is neither a run nor a sweep directory: it has no "
+                          "manifest.json (make one with `escalate run FILE --out DIR` or "
+                          "`escalate sweep`)")
+    manifest = _read_json(path / "manifest.json")
+    if not isinstance(manifest, dict):
+        raise OutputError(f"{path / 'manifest.json'} is not an escalate manifest")
+    kind = manifest.get("format")
+    if kind == SWEEP_FORMAT:
+        spec = _scenario_spec(manifest)
+        parameters = tuple((manifest.get("design") or {}).get("vary") or {})
+        outcomes = _sweep_outcomes(spec, path / "points.csv")
+        points = _read_points(path / "points.csv", parameters, outcomes)
+        return SweepData(path.name, manifest, spec, parameters, outcomes, points, path)
+    if kind == SENSITIVITY_FORMAT:
+        return SensitivityData(path.name, manifest, _scenario_spec(manifest),
+                               _read_json(path / "indices.json"), path)
+    if kind == RUN_FORMAT or (kind is None and (path / "summary.json").exists()):
+        return read_run(path, manifest)
+    raise OutputError(f"{path} is neither a run nor a sweep directory: its manifest has "
+                      f"format {kind!r}, expected {RUN_FORMAT!r} or {SWEEP_FORMAT!r}")

@@ -1,0 +1,78 @@
+"""Writing a report file: read a directory, build its document, render HTML or Markdown."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ..errors import OutputError, UsageError
+from .document import Document
+from .rundata import RunData, SensitivityData, SweepData, read_directory
+
+__all__ = ["FORMATS", "build_document", "default_report_path", "write_document", "write_report"]
+
+FORMATS = ("html", "md")
+
+
+def build_document(data: RunData | SweepData | SensitivityData) -> Document:
+    """The report of a run, a sweep or a sensitivity analysis (matplotlib is needed here)."""
+    if isinstance(data, RunData):
+        from .runreport import build_run_document
+        return build_run_document(data)
+    if isinstance(data, SweepData):
+        from .sweepreport import build_sweep_document
+        return build_sweep_document(data)
+    from .sensitivity import build_sensitivity_document
+    return build_sensitivity_document(data)
+
+
+def default_report_path(directory: Path, format_: str) -> Path:
+    return directory / f"report.{format_}"
+
+
+def _write_text(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+def write_document(document: Document, out: Path, format_: str) -> list[Path]:
+    """Render ``document`` to ``out``; return every file written (Markdown adds its charts).
+
+    Markdown charts go to ``<stem>_files/`` beside the Markdown file.
+    """
+    if format_ not in FORMATS:
+        raise UsageError(f"report format must be one of {', '.join(FORMATS)}, found {format_!r}")
+    if out.is_dir():
+        raise OutputError(f"{out} is a directory; give the report's file name")
+    if format_ == "html":
+        from .html import render_html
+        _write_text(out, render_html(document))
+        return [out]
+    from .markdown import render_markdown
+    image_dir = f"{out.stem}_files"
+    text, files = render_markdown(document, image_dir)
+    written = []
+    for relative, svg in files.items():
+        target = out.parent / relative
+        _write_text(target, svg)
+        written.append(target)
+    _write_text(out, text)
+    return [out, *written]
+
+
+def write_report(directory: str | Path, format_: str = "html",
+                 out: str | Path | None = None) -> list[Path]:
+    """Write the report of a run or sweep directory; ``out`` defaults to ``DIR/report.<format>``.
+
+    Raises :class:`OutputError` for a directory that is not a result directory.
+    """
+    directory = Path(directory)
+    data = read_directory(directory)
+    document = build_document(data)
+    target = Path(out) if out is not None else default_report_path(directory, format_)
+    return write_document(document, target, format_)
