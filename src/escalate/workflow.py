@@ -12,6 +12,7 @@ from typing import Any
 
 from .engine.records import ReplicationRecord
 from .errors import UsageError
+from .montecarlo.precision import DEFAULT_MAX_REPLICATIONS, half_width, run_to_precision
 from .montecarlo.runner import RunResult, iter_records, run
 from .montecarlo.seeding import SeedLike, normalize_seed
 from .output.rundir import EVENTS, REPLICATIONS, EventLogWriter, ReplicationWriter, RunDirectory
@@ -30,11 +31,16 @@ def run_to_directory(
     uncertainty: bool = False,
     events: bool = False,
     progress: Callable[[int], None] | None = None,
+    precision: float | None = None,
+    max_replications: int | None = None,
 ) -> RunResult:
     """Run a scenario and write its self-describing run directory to ``out``.
 
     Rows are streamed to ``replications.csv`` as replications finish; the
-    manifest is written even if the run fails.
+    manifest is written even if the run fails.  With ``precision``,
+    ``replications`` is the block size of an adaptive run
+    (:func:`~escalate.montecarlo.precision.run_to_precision`) and the
+    manifest records how many replications were needed.
     """
     compiled = scenario.compile(overrides)
     seed_value = normalize_seed(seed)
@@ -53,9 +59,22 @@ def run_to_directory(
         sinks: list[Any] = [ReplicationWriter(directory.open(REPLICATIONS), compiled, uncertainty)]
         if events:
             sinks.append(EventLogWriter(directory.open(EVENTS)))
-        result = run(compiled, replications=replications, seed=seed_value,
-                     uncertainty=uncertainty, keep_replications=False, sinks=sinks,
-                     progress=progress, keep_log=events)
+        if precision is None:
+            result = run(compiled, replications=replications, seed=seed_value,
+                         uncertainty=uncertainty, keep_replications=False, sinks=sinks,
+                         progress=progress, keep_log=events)
+        else:
+            bound = max_replications or max(DEFAULT_MAX_REPLICATIONS, replications)
+            directory.manifest["precision"] = {"half_width": precision, "block": replications,
+                                               "max_replications": bound}
+            result = run_to_precision(compiled, precision=precision, block=replications,
+                                      max_replications=bound, seed=seed_value,
+                                      uncertainty=uncertainty, sinks=sinks, progress=progress,
+                                      keep_log=events)
+            directory.manifest["replications"] = result.replications
+            directory.manifest["precision"].update(
+                replications=result.replications,
+                reached=half_width(result.aggregator) <= precision)
         summary = result.summary
         directory.write_summary(summary)
     return result

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from ..montecarlo.precision import DEFAULT_MAX_REPLICATIONS, run_to_precision
 from ..montecarlo.runner import run as run_scenario
 from ..output.terminal import render_summary, render_trace
 from ..scenario import load
@@ -30,19 +31,33 @@ from .common import overrides_option, parse_overrides, progress_bar, seed_option
 @click.option("--format", "format_", type=click.Choice(["table", "json"]), default="table",
               show_default=True, help="How to print the summary.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@click.option("--precision", type=float, metavar="H",
+              help="Run blocks of -n replications until every outcome's 95% half-width is <= H.")
+@click.option("--max-replications", type=click.IntRange(1, 10**9),
+              help="With --precision: stop after this many replications [default: 100,000].")
 def run(file: Path, replications: int, seed: int, assignments: tuple[str, ...],
-        uncertainty: bool, out: Path | None, events: bool, format_: str, quiet: bool) -> None:
+        uncertainty: bool, out: Path | None, events: bool, format_: str, quiet: bool,
+        precision: float | None, max_replications: int | None) -> None:
     """Run a scenario many times and summarise the outcomes."""
     scenario = load(file)
     overrides = parse_overrides(assignments)
     scenario.compile(overrides)  # every override is checked before anything runs
     if events and out is None:
         raise click.UsageError("--events needs --out DIR")
-    with progress_bar(replications, "replications", not quiet and replications >= 5_000) as advance:
+    if max_replications is not None and precision is None:
+        raise click.UsageError("--max-replications goes with --precision")
+    bound = max_replications or max(DEFAULT_MAX_REPLICATIONS, replications)
+    total = replications if precision is None else bound
+    with progress_bar(total, "replications", not quiet and total >= 5_000) as advance:
         if out is not None:
             result = run_to_directory(scenario, out, replications=replications, seed=seed,
                                       overrides=overrides, uncertainty=uncertainty,
-                                      events=events, progress=advance)
+                                      events=events, progress=advance, precision=precision,
+                                      max_replications=bound)
+        elif precision is not None:
+            result = run_to_precision(scenario, precision=precision, block=replications,
+                                      max_replications=bound, seed=seed, overrides=overrides,
+                                      uncertainty=uncertainty, progress=advance)
         else:
             result = run_scenario(scenario, replications=replications, seed=seed,
                                   overrides=overrides, uncertainty=uncertainty,

@@ -22,7 +22,10 @@ from .runner import MAX_REPLICATIONS, RecordSink, RunResult, run
 from .seeding import SeedLike, normalize_seed
 from .stats import wilson_interval
 
-__all__ = ["check_precision", "half_width", "run_to_precision"]
+__all__ = ["DEFAULT_MAX_REPLICATIONS", "check_precision", "half_width", "run_to_precision"]
+
+#: the bound on replications of an adaptive run when none is given
+DEFAULT_MAX_REPLICATIONS = 100_000
 
 
 def half_width(aggregator: Aggregator) -> float:

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import UsageError
-from ..montecarlo.precision import check_precision
+from ..montecarlo.precision import DEFAULT_MAX_REPLICATIONS, check_precision
 from ..montecarlo.runner import MAX_REPLICATIONS
 from ..montecarlo.seeding import SeedLike, design_rng, normalize_seed
 from ..scenario import Scenario, load
@@ -42,8 +42,6 @@ from .table import Tally, load_sweep, write_table
 
 __all__ = ["SweepProgress", "SweepReport", "make_executor", "run_sweep", "sweep"]
 
-#: the bound on a point's replications with ``precision`` when none is given
-DEFAULT_MAX_REPLICATIONS = 100_000
 
 
 @dataclass(frozen=True)
