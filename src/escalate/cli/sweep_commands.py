@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import click
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
 from ..errors import UsageError
 from ..scenario import load
@@ -67,11 +67,14 @@ def _progress(quiet: bool) -> Iterator[Callable[[SweepProgress], None]]:
                    TextColumn("{task.completed:,.0f}/{task.total:,.0f} points"),
                    TextColumn("{task.fields[rate]}"), TextColumn("ETA"), TimeRemainingColumn())
         with Progress(*columns, console=stderr, transient=True) as bar:
-            task = bar.add_task("sweep", total=None, rate="")
+            tasks: list[TaskID] = []
 
             def draw(update: SweepProgress) -> None:
-                bar.update(task, total=update.total, completed=update.done,
-                           rate=f"{update.replications_per_second:,.0f} replications/s")
+                rate = f"{update.replications_per_second:,.0f} replications/s"
+                if not tasks:  # the first update says how many points there are
+                    tasks.append(bar.add_task("sweep", total=update.total,
+                                              completed=update.done, rate=rate))
+                bar.update(tasks[0], completed=update.done, rate=rate)
                 if update.last is not None and not update.last.ok:
                     bar.console.print(f"point {update.last.point} failed: {update.last.error}",
                                       markup=False, highlight=False)

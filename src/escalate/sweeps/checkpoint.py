@@ -129,7 +129,7 @@ class SweepDirectory:
             raise OutputError(f"{self.path} exists and is not a directory")
         previous = read_manifest(self.path) if self.path.is_dir() else None
         if previous is None and self.path.is_dir() and any(self.path.iterdir()):
-            raise OutputError(f"{self.path} is not empty and holds no sweep; choose a new "
+            raise UsageError(f"{self.path} is not empty and holds no sweep; choose a new "
                               "directory")
         if previous is not None:
             self._check_resumable(previous, resume)
@@ -145,10 +145,10 @@ class SweepDirectory:
 
     def _check_resumable(self, previous: dict[str, Any], resume: bool) -> None:
         if previous.get("format") != FORMAT:
-            raise OutputError(f"{self.path} holds something else than a sweep "
+            raise UsageError(f"{self.path} holds something else than a sweep "
                               f"(format {previous.get('format')!r}); choose a new directory")
         if not resume:
-            raise OutputError(f"{self.path} already holds a sweep (status "
+            raise UsageError(f"{self.path} already holds a sweep (status "
                               f"{previous.get('status')}); pass --resume to continue it, or "
                               "choose a new directory")
         wanted = {**identity(self.manifest), "shard": self.manifest.get("shard")}
