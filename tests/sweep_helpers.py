@@ -1,0 +1,35 @@
+"""Helpers shared by the sweep tests: the CLI as a user runs it, and scenario variants."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import BORDER
+
+#: the border scenario with a retaliation probability that leaves [0, 1] at run time when
+#: p_retaliate > 0.5 (it depends on the state, so no check can see it before the run)
+RUNTIME_FAILURE = BORDER.replace("retaliation: p_retaliate,",
+                                 'retaliation: "p_retaliate * (level + 1)",')
+assert RUNTIME_FAILURE != BORDER
+
+#: a small grid of the border scenario (3 x 2 points)
+GRID = ("--vary", "p_retaliate=0.1,0.3,0.5", "--vary", "retaliation_delay=1,4")
+
+
+def escalate_cli(*args: str | Path, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m escalate ARGS`` as a user would, and capture its output."""
+    return subprocess.run([sys.executable, "-m", "escalate", *map(str, args)],
+                          capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def write_scenario(directory: Path, text: str, name: str = "scenario.yaml") -> Path:
+    path = directory / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def table_bytes(directory: Path) -> bytes:
+    """The bytes of a sweep directory's CSV table."""
+    return (directory / "points.csv").read_bytes()
