@@ -9,6 +9,7 @@ same summary as one pass.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -93,11 +94,14 @@ class Aggregator:
     def add_arrays(self, *, outcome_times: np.ndarray, max_levels: np.ndarray,
                    final_levels: np.ndarray, terminals: np.ndarray, end_times: np.ndarray,
                    events_fired: np.ndarray, events_skipped: np.ndarray,
-                   paths: list[tuple[int, ...]]) -> None:
+                   paths: Sequence[tuple[int, ...]] = (),
+                   path_counts: Sequence[tuple[tuple[int, ...], int]] = ()) -> None:
         """Count a block of replications given as arrays (for engines that run in blocks).
 
         ``outcome_times`` has one row per replication and NaN where an outcome did
         not occur; ``terminals`` holds indices into the scenario's terminal labels.
+        Paths come either one per replication (``paths``) or already counted
+        (``path_counts``: each distinct path with its count, in order of first appearance).
         """
         count = len(max_levels)
         self.replications += count
@@ -126,6 +130,8 @@ class Aggregator:
         self.events_skipped += int(events_skipped.sum())
         for path in paths:
             self._count_path(path, 1)
+        for path, n in path_counts:
+            self._count_path(path, n)
 
     def _bins(self, times: np.ndarray) -> np.ndarray:
         return np.minimum((times / self.width).astype(np.int64), self.bins - 1)
