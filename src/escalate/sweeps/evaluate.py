@@ -9,7 +9,6 @@ machine, in any order.
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +16,6 @@ from typing import Any
 from ..montecarlo.aggregate import Aggregator
 from ..montecarlo.precision import run_to_precision
 from ..montecarlo.runner import RunResult, run
-from ..montecarlo.stats import histogram_quantile, wilson_interval
 from ..scenario import Scenario, loads
 from .points import fix_parameters
 
@@ -95,24 +93,18 @@ def _scenario(context: SweepContext) -> Scenario:
     return scenario
 
 
-def _finite(value: float) -> float | None:
-    return value if math.isfinite(value) else None
-
-
 def point_statistics(aggregator: Aggregator) -> tuple[tuple[OutcomeStats, ...], float]:
-    """The per-outcome statistics and mean maximum level that a sweep row reports."""
-    n = aggregator.replications
+    """The per-outcome statistics and mean maximum level that a sweep row reports.
+
+    Taken from the run summary itself, so a sweep row and ``escalate run`` agree to the bit.
+    """
+    summary = aggregator.summary()
     stats = []
-    for k in range(len(aggregator.scenario.outcomes)):
-        count = int(aggregator.outcome_counts[k])
-        low, high = wilson_interval(count, n)
-        times = aggregator.outcome_times[k]
-        quantile = [_finite(histogram_quantile(times, aggregator.width, q))
-                    for q in (0.5, 0.05, 0.95)]
-        stats.append(OutcomeStats(count / n, low, high, *quantile))
-    levels = aggregator.max_levels
-    mean = sum(level * int(count) for level, count in enumerate(levels)) / n
-    return tuple(stats), mean
+    for outcome in summary["outcomes"].values():
+        days = outcome["time"]["days"]
+        stats.append(OutcomeStats(outcome["probability"], *outcome["ci95"], days["median"],
+                                  days["p05"], days["p95"]))
+    return tuple(stats), summary["max_level"]["mean"]
 
 
 def _run(context: SweepContext, task: PointTask) -> RunResult:

@@ -283,8 +283,10 @@ def load_sweep(directory: str | Path) -> Any:
     if parquet.exists() and _pyarrow() is not None:
         frame = pd.read_parquet(parquet)
     elif table.exists():
-        frame = pd.read_csv(table, float_precision="round_trip",
-                            dtype={"status": str, "error": str})
+        # pandas 3 parses floats exactly by default and deprecates asking for it.
+        exact = {} if int(pd.__version__.split(".")[0]) >= 3 else {
+            "float_precision": "round_trip"}
+        frame = pd.read_csv(table, dtype={"status": str, "error": str}, **exact)
         frame["error"] = frame["error"].fillna("")
     else:
         done = manifest.get("points_done", "?")
