@@ -310,3 +310,21 @@ def read_directory(path: str | Path) -> RunData | SweepData | SensitivityData:
         return read_run(path, manifest)
     raise OutputError(f"{path} is neither a run nor a sweep directory: its manifest has "
                       f"format {kind!r}, expected {RUN_FORMAT!r} or {SWEEP_FORMAT!r}")
+
+
+def run_data_from_result(result: Any, label: str, scenario: Any = None) -> RunData:
+    """Wrap an in-memory :class:`~escalate.montecarlo.runner.RunResult` as a :class:`RunData`.
+
+    The result must have kept its per-replication arrays (``keep_replications=True``).
+    """
+    arrays = result.arrays
+    outcomes = [outcome.name for outcome in result.scenario.outcomes]
+    indicators = Indicators(arrays["replication"], {name: arrays[name] for name in outcomes})
+    manifest: dict[str, Any] = {
+        "format": RUN_FORMAT, "seed": result.seed, "replications": result.replications,
+        "uncertainty": result.uncertainty, "engine": result.engine, "status": "completed",
+        "scenario": {"path": str(scenario.path) if scenario is not None and scenario.path else None,
+                     "name": result.scenario.name,
+                     "sha256": scenario.sha256 if scenario is not None else None},
+    }
+    return RunData(label, manifest, result.summary, result.scenario.spec, None, indicators)

@@ -1,0 +1,93 @@
+"""Comparisons rendered for people (a document, terminal rows) and for programs (JSON)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from .. import __version__
+from .compare import Comparison
+from .document import Block, Code, Document, Figure, Paragraph, Section, Table
+from .formatting import percent, percent_interval, points
+
+__all__ = ["comparison_document", "comparison_json", "comparison_rows", "method_sentence"]
+
+COLUMNS = ("outcome", "baseline", "95% interval", "variant", "95% interval", "difference",
+           "95% interval of the difference", "distinguishable from zero")
+
+
+def method_sentence(comparison: Comparison) -> str:
+    """How the difference was measured, in words."""
+    if comparison.method == "paired":
+        return ("Paired: both runs used the same seed and replication indices, so each "
+                "replication of the variant faced the same random draws as the baseline "
+                "(common random numbers); the interval of each difference comes from the paired "
+                "replications (Newcombe's hybrid score interval for paired data).")
+    return (f"Unpaired ({comparison.reason}): the runs are independent samples; the interval of "
+            "each difference is Newcombe's hybrid score interval for independent proportions.")
+
+
+def comparison_rows(comparison: Comparison) -> list[list[str]]:
+    return [[item.outcome, percent(item.baseline[0]), percent_interval(item.baseline[1:]),
+             percent(item.variant[0]), percent_interval(item.variant[1:]),
+             points(item.difference), f"{points(item.low)} to {points(item.high)}",
+             "yes" if item.distinguishable else "no"]
+            for item in comparison.outcomes]
+
+
+def comparison_document(comparisons: Sequence[Comparison], plots: Any | None = None) -> Document:
+    """A report of the comparisons; with the ``plots`` module, each gets a forest plot."""
+    sections = []
+    for comparison in comparisons:
+        blocks: list[Block] = [Paragraph(method_sentence(comparison))]
+        if plots is not None and comparison.outcomes:
+            blocks.append(Figure(
+                f"difference-{len(sections) + 1}",
+                plots.difference_chart(
+                    [o.label for o in comparison.outcomes],
+                    [(o.difference, o.low, o.high) for o in comparison.outcomes],
+                    f"{comparison.variant} minus {comparison.baseline}"),
+                f"Difference in probability ({comparison.variant} minus {comparison.baseline}) "
+                "with its 95% interval; orange where it excludes zero.",
+                "Forest plot of the differences: " + "; ".join(
+                    f"{o.label} {points(o.difference)}" for o in comparison.outcomes)))
+        rows: list[list[Any]] = [[Code(row[0]), *row[1:]] for row in comparison_rows(comparison)]
+        blocks.append(Table(list(COLUMNS), rows, kind="comparison",
+                            numeric=frozenset(range(1, 7))))
+        if comparison.method == "paired":
+            gains = [(o.high - o.low) / (o.unpaired[1] - o.unpaired[0])
+                     for o in comparison.outcomes
+                     if o.unpaired is not None and o.unpaired[1] > o.unpaired[0]]
+            if gains:
+                blocks.append(Paragraph(
+                    f"Pairing made the intervals of the differences {100 * (1 - max(gains)):.0f}% "
+                    f"to {100 * (1 - min(gains)):.0f}% narrower than unpaired intervals would be.",
+                    note=True))
+        for names, where in ((comparison.only_baseline, comparison.baseline),
+                             (comparison.only_variant, comparison.variant)):
+            if names:
+                blocks.append(Paragraph(f"Outcomes only in {where} (not compared): "
+                                        + ", ".join(names), note=True))
+        sections.append(Section(f"{comparison.variant} against {comparison.baseline}", blocks,
+                                f"comparison-{len(sections) + 1}"))
+    title = "Comparison: " + " vs ".join(
+        [comparisons[0].baseline, *(c.variant for c in comparisons)]) if comparisons else "Comparison"
+    return Document(title, "Each outcome's probability in each run, and the difference from the "
+                    "first run (the baseline) with its 95% interval.", sections,
+                    footer=f"Made by escalate {__version__}.")
+
+
+def comparison_json(comparisons: Sequence[Comparison]) -> list[dict[str, Any]]:
+    """The comparisons as JSON-ready data."""
+    return [{
+        "baseline": c.baseline, "variant": c.variant, "method": c.method, "reason": c.reason,
+        "outcomes": {o.outcome: {
+            "label": o.label,
+            "baseline": {"probability": o.baseline[0], "ci95": list(o.baseline[1:])},
+            "variant": {"probability": o.variant[0], "ci95": list(o.variant[1:])},
+            "difference": o.difference, "ci95": [o.low, o.high], "method": o.method,
+            "unpaired_ci95": list(o.unpaired) if o.unpaired else None,
+            "distinguishable": o.distinguishable,
+        } for o in c.outcomes},
+        "only_baseline": list(c.only_baseline), "only_variant": list(c.only_variant),
+    } for c in comparisons]

@@ -1,0 +1,67 @@
+"""Turning command-line inputs (run directories or scenario files) into runs to compare."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..errors import OutputError, UsageError
+from ..montecarlo.runner import run
+from ..scenario import load
+from .rundata import RunData, read_directory, run_data_from_result
+
+__all__ = ["DEFAULT_REPLICATIONS", "DEFAULT_SEED", "resolve_runs"]
+
+DEFAULT_SEED = 20241117
+DEFAULT_REPLICATIONS = 10_000
+
+
+def _unique_labels(paths: Sequence[Path]) -> list[str]:
+    labels = [path.stem if path.is_file() else path.name or str(path) for path in paths]
+    if len(set(labels)) < len(labels):
+        labels = [str(path) for path in paths]
+    return labels
+
+
+def resolve_runs(paths: Sequence[str | Path], *, replications: int | None = None,
+                 seed: int | None = None, uncertainty: bool | None = None) -> list[RunData]:
+    """Read each run directory and run each scenario file, all scenario files on one seed.
+
+    Scenario files are run with ``seed``, ``replications`` and ``uncertainty`` when
+    given, otherwise with those of the first run directory among the inputs (so
+    that they pair with it), otherwise with the defaults.  Raises
+    :class:`OutputError` for a directory that is not a run, :class:`ScenarioError`
+    for an invalid scenario.
+    """
+    paths = [Path(p) for p in paths]
+    labels = _unique_labels(paths)
+    directories: dict[int, RunData] = {}
+    for i, path in enumerate(paths):
+        if path.is_dir():
+            data = read_directory(path)
+            if not isinstance(data, RunData):
+                raise UsageError(f"{path} is not a run directory; compare takes run directories "
+                                 "or scenario files")
+            directories[i] = RunData(labels[i], data.manifest, data.summary, data.spec,
+                                     data.path)
+        elif not path.exists():
+            raise OutputError(f"{path} does not exist (expected a run directory or a scenario "
+                              "file)")
+    reference = next(iter(directories.values()), None)
+    if seed is None:
+        seed = reference.seed if reference is not None and reference.seed is not None \
+            else DEFAULT_SEED
+    if replications is None:
+        replications = reference.replications if reference is not None else DEFAULT_REPLICATIONS
+    if uncertainty is None:
+        uncertainty = reference.uncertainty if reference is not None else False
+    runs = []
+    for i, path in enumerate(paths):
+        if i in directories:
+            runs.append(directories[i])
+            continue
+        scenario = load(path)
+        result = run(scenario, replications=replications, seed=seed, uncertainty=uncertainty,
+                     keep_replications=True)
+        runs.append(run_data_from_result(result, labels[i], scenario))
+    return runs

@@ -1,0 +1,354 @@
+"""Global sensitivity of outcome probabilities to the uncertain parameters (SALib).
+
+The uncertain parameters (those with ``ci90`` or ``uncertainty``) are sampled
+on the unit hypercube with SALib and mapped through each parameter's quantile
+function, so the indices refer to the scenario's own uncertainty
+distributions; draws are clipped to a parameter's ``range``.  Sobol' samples
+cover the distribution between its 0.05% and 99.95% quantiles; Morris
+trajectories move each parameter across its central 90% interval.  Every
+other parameter keeps its point value.
+
+Replication noise is handled in three ways.  Every point runs the same
+replication streams (common random numbers), so a parameter that changes no
+replication's course changes no estimate, and noise largely cancels between
+the points an index compares.  Every point runs ``replications``
+replications.  And the noise that remains is reported: the binomial variance
+of a point's estimate, ``p (1 - p) / (n - 1)`` averaged over the points, as a
+share of the variance across points, bounds how much of any index it can
+account for (it adds at most that share to a total index and shrinks an
+index by at most that share).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from .. import __version__
+from ..distributions import UncertainParameter
+from ..errors import UsageError
+from ..montecarlo.runner import run
+from ..montecarlo.seeding import normalize_seed
+from ..scenario import Scenario
+from .document import Block, Code, Document, Figure, Paragraph, Section, Table
+from .formatting import percent
+from .optional import require
+from .rundata import SENSITIVITY_FORMAT, SensitivityData
+
+__all__ = [
+    "METHODS",
+    "SensitivityResult",
+    "build_sensitivity_document",
+    "quantile",
+    "sensitivity_analysis",
+]
+
+METHODS = ("sobol", "morris")
+Method = Literal["sobol", "morris"]
+#: quantiles between which each method samples the parameters
+SOBOL_QUANTILES = (0.0005, 0.9995)
+MORRIS_QUANTILES = (0.05, 0.95)
+MORRIS_LEVELS = 4
+#: noise above this share of the variance across points earns a warning
+NOISE_WARNING = 0.10
+
+
+def quantile(spec: UncertainParameter, u: np.ndarray) -> np.ndarray:
+    """The quantile function of an uncertainty distribution at probabilities ``u``."""
+    stats = require("scipy.stats")
+    args = spec.args
+    if spec.kind == "beta":
+        return np.asarray(stats.beta(args[0], args[1]).ppf(u))
+    if spec.kind == "uniform":
+        return args[0] + u * (args[1] - args[0])
+    if spec.kind == "triangular":
+        low, mode, high = args
+        return np.asarray(stats.triang((mode - low) / (high - low), loc=low,
+                                       scale=high - low).ppf(u))
+    if spec.kind == "pert":
+        low, mode, high = args
+        alpha = 1 + 4 * (mode - low) / (high - low)
+        beta = 1 + 4 * (high - mode) / (high - low)
+        return low + (high - low) * np.asarray(stats.beta(alpha, beta).ppf(u))
+    z = np.asarray(stats.norm.ppf(u))
+    if spec.kind == "lognormal":
+        return args[0] * np.exp(args[1] * z)
+    if spec.kind == "normal":
+        return args[0] + args[1] * z
+    if spec.kind == "logitnormal":
+        return 1.0 / (1.0 + np.exp(-(args[0] + args[1] * z)))
+    if spec.kind == "truncnormal":
+        mean, sd, low, high = args
+        lower = -np.inf if math.isnan(low) else (low - mean) / sd
+        upper = np.inf if math.isnan(high) else (high - mean) / sd
+        return np.asarray(stats.truncnorm(lower, upper, loc=mean, scale=sd).ppf(u))
+    raise UsageError(f"no quantile function for the {spec.kind} distribution")
+
+
+@dataclass(frozen=True)
+class SensitivityResult:
+    """Indices per outcome and parameter, the sample and the noise check (JSON-ready ``data``)."""
+
+    data: dict[str, Any]
+    samples: np.ndarray  # points x parameters, in the parameters' own units
+    outputs: np.ndarray  # points x outcomes, probabilities
+
+
+def _design(method: Method, names: list[str], samples: int, seed: int) -> np.ndarray:
+    problem = {"num_vars": len(names), "names": names, "bounds": [[0.0, 1.0]] * len(names)}
+    if method == "sobol":
+        sobol = require("SALib.sample.sobol")
+        return np.asarray(sobol.sample(problem, samples, calc_second_order=False, scramble=True,
+                                       seed=seed % 2**32))
+    morris = require("SALib.sample.morris")
+    return np.asarray(morris.sample(problem, samples, num_levels=MORRIS_LEVELS, seed=seed % 2**32))
+
+
+def _values(scenario: Scenario, parameters: list[int], unit: np.ndarray,
+            method: Method) -> np.ndarray:
+    compiled = scenario.compiled
+    low, high = SOBOL_QUANTILES if method == "sobol" else MORRIS_QUANTILES
+    values = np.empty_like(unit)
+    for j, p in enumerate(parameters):
+        spec = compiled.parameter_uncertainty[p]
+        assert spec is not None
+        column = quantile(spec, low + (high - low) * unit[:, j])
+        bounds = compiled.spec.parameters[compiled.parameter_names[p]].range
+        if bounds is not None:
+            column = np.clip(column, bounds[0], bounds[1])
+        values[:, j] = column
+    return values
+
+
+def _evaluate(scenario: Scenario, names: list[str], values: np.ndarray, replications: int,
+              seed: int, progress: Callable[[int], None] | None) -> np.ndarray:
+    outcomes = len(scenario.compiled.outcomes)
+    outputs = np.empty((len(values), outcomes))
+    for i, row in enumerate(values):
+        overrides = {name: float(v) for name, v in zip(names, row, strict=True)}
+        result = run(scenario, replications=replications, seed=seed, overrides=overrides,
+                     keep_replications=False)
+        outputs[i] = result.aggregator.outcome_counts / replications
+        if progress is not None:
+            progress(1)
+    return outputs
+
+
+def _analyse(method: Method, names: list[str], unit: np.ndarray, y: np.ndarray,
+             seed: int) -> dict[str, dict[str, float]]:
+    problem = {"num_vars": len(names), "names": names, "bounds": [[0.0, 1.0]] * len(names)}
+    if method == "sobol":
+        sobol = require("SALib.analyze.sobol")
+        found = sobol.analyze(problem, y, calc_second_order=False, num_resamples=200,
+                              conf_level=0.95, seed=seed % 2**32)
+        keys = ("S1", "S1_conf", "ST", "ST_conf")
+    else:
+        morris = require("SALib.analyze.morris")
+        found = morris.analyze(problem, unit, y, num_resamples=200, conf_level=0.95,
+                               num_levels=MORRIS_LEVELS, seed=seed % 2**32)
+        keys = ("mu_star", "mu_star_conf", "mu", "sigma")
+    return {name: {key: float(np.asarray(found[key])[j]) for key in keys}
+            for j, name in enumerate(names)}
+
+
+def sensitivity_analysis(
+    scenario: Scenario,
+    *,
+    method: Method = "sobol",
+    samples: int | None = None,
+    replications: int = 200,
+    seed: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> SensitivityResult:
+    """Sobol' or Morris indices of every outcome's probability over the uncertain parameters.
+
+    ``samples`` is Sobol's base sample size (a power of two, default 64) or the
+    number of Morris trajectories (default 10).  Raises :class:`UsageError`
+    when the scenario has no uncertain parameter or an option is out of range.
+    """
+    if method not in METHODS:
+        raise UsageError(f"method must be one of {', '.join(METHODS)}, found {method!r}")
+    samples = samples if samples is not None else (64 if method == "sobol" else 10)
+    if method == "sobol" and (samples < 2 or samples & (samples - 1)):
+        raise UsageError(f"Sobol' sampling needs a power of two base samples, found {samples}")
+    if samples < 2 or replications < 1:
+        raise UsageError("samples must be at least 2 and replications at least 1")
+    compiled = scenario.compiled
+    parameters = list(compiled.uncertain_parameters)
+    if not parameters:
+        raise UsageError(f"{scenario.name!r} has no uncertain parameter; give parameters a "
+                         "ci90 or an uncertainty distribution to analyse their influence")
+    names = [compiled.parameter_names[p] for p in parameters]
+    seed_value = normalize_seed(seed)
+    started = time.perf_counter()
+    unit = _design(method, names, samples, seed_value)
+    values = _values(scenario, parameters, unit, method)
+    outputs = _evaluate(scenario, names, values, replications, seed_value, progress)
+    outcome_data = {}
+    for k, outcome in enumerate(compiled.outcomes):
+        y = outputs[:, k]
+        variance = float(np.var(y))
+        noise_variance = float(np.mean(y * (1 - y))) / max(replications - 1, 1)
+        entry: dict[str, Any] = {
+            "label": outcome.label, "mean": float(np.mean(y)), "variance": variance,
+            "noise": {"sd": math.sqrt(noise_variance),
+                      "share": min(1.0, noise_variance / variance) if variance > 0 else None},
+        }
+        if variance <= 0:
+            entry.update(constant=True, indices={}, ranking=[])
+        else:
+            indices = _analyse(method, names, unit, y, seed_value)
+            key = "ST" if method == "sobol" else "mu_star"
+            entry.update(constant=False, indices=indices,
+                         ranking=sorted(names, key=lambda n: -indices[n][key]))
+        outcome_data[outcome.name] = entry
+    spec = compiled.spec
+    data = {
+        "method": method,
+        "samples": samples,
+        "points": len(values),
+        "replications_per_point": replications,
+        "seed": seed_value,
+        "quantiles": list(SOBOL_QUANTILES if method == "sobol" else MORRIS_QUANTILES),
+        "parameters": [{"name": name, "label": spec.parameters[name].label,
+                        "distribution": compiled.parameter_uncertainty[p].describe(),  # type: ignore[union-attr]
+                        "low": float(values[:, j].min()), "high": float(values[:, j].max())}
+                       for j, (name, p) in enumerate(zip(names, parameters, strict=True))],
+        "outcomes": outcome_data,
+        "wall_seconds": round(time.perf_counter() - started, 3),
+    }
+    return SensitivityResult(data, values, outputs)
+
+
+def write_sensitivity_directory(result: SensitivityResult, scenario: Scenario, out: Any,
+                                outcomes: Sequence[str] = ()) -> None:
+    """Write ``manifest.json``, ``indices.json`` and ``samples.csv`` into directory ``out``."""
+    import csv
+    from pathlib import Path
+
+    from ..errors import OutputError
+    from ..output.rundir import versions, write_json
+
+    out = Path(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        names = [p["name"] for p in result.data["parameters"]]
+        outcomes = list(result.data["outcomes"])
+        with open(out / "samples.csv", "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(["point", *names, *outcomes])
+            for i, (row, y) in enumerate(zip(result.samples, result.outputs, strict=True)):
+                writer.writerow([i, *map(repr, map(float, row)), *map(repr, map(float, y))])
+    except OSError as exc:
+        raise OutputError(f"cannot write {out}: {exc.strerror or exc}") from exc
+    write_json(out / "indices.json", result.data)
+    write_json(out / "manifest.json", {
+        "format": SENSITIVITY_FORMAT,
+        "scenario": {"path": str(scenario.path) if scenario.path else None, "name": scenario.name,
+                     "sha256": scenario.sha256, "resolved": scenario.resolved()},
+        "method": result.data["method"], "seed": result.data["seed"],
+        "samples": result.data["samples"], "points": result.data["points"],
+        "replications": result.data["replications_per_point"],
+        "outcomes": list(outcomes),
+        "wall_seconds": result.data["wall_seconds"], "versions": versions(),
+        "status": "completed",
+    })
+
+
+def index_columns(method: str) -> tuple[str, ...]:
+    if method == "sobol":
+        return ("first-order S1", "95% ±", "total ST", "95% ±")
+    return ("μ*", "95% ±", "μ", "σ")
+
+
+def ranking_rows(method: str, entry: dict[str, Any]) -> list[list[str]]:
+    """Rows ``rank, parameter, indices...`` in order of influence."""
+    keys = ("S1", "S1_conf", "ST", "ST_conf") if method == "sobol" else (
+        "mu_star", "mu_star_conf", "mu", "sigma")
+    return [[str(rank), name, *(f"{entry['indices'][name][key]:.3f}" for key in keys)]
+            for rank, name in enumerate(entry["ranking"], start=1)]
+
+
+def noise_sentence(data: dict[str, Any], entry: dict[str, Any]) -> str:
+    noise = entry["noise"]
+    share = noise["share"]
+    text = (f"Replication noise: with {data['replications_per_point']} replications per point, "
+            f"each point's probability carries a binomial standard error of about "
+            f"{100 * noise['sd']:.2f} percentage points on average")
+    if share is None:
+        return text + "."
+    text += (f", {100 * share:.1f}% of the variance across points. Common random numbers cancel "
+             f"most of it, so noise can add at most about {share:.3f} to any index")
+    if share > NOISE_WARNING:
+        text += "; that is large: run again with more --replications"
+    return text + "."
+
+
+def build_sensitivity_document(data: SensitivityData, outcomes: Sequence[str] | None = None) -> Document:
+    """The report of a sensitivity analysis: method, tornado chart and ranking per outcome."""
+    from . import plots
+    from .runreport import provenance_rows, scenario_sections
+
+    result = data.result
+    method = str(result["method"])
+    sections = scenario_sections(data.spec, {}, None)
+    parameter_rows = [[Code(p["name"]), p["label"], p["distribution"],
+                       f"{p['low']:.4g} – {p['high']:.4g}"] for p in result["parameters"]]
+    low, high = result["quantiles"]
+    how = (f"Sobol' indices (Saltelli sampling, {result['samples']} base samples, "
+           f"Jansen/Saltelli estimators in SALib) with bootstrap 95% intervals; parameters "
+           f"sampled between their {100 * low:g}% and {100 * high:g}% quantiles"
+           if method == "sobol" else
+           f"Morris elementary effects ({result['samples']} trajectories, {MORRIS_LEVELS} "
+           f"levels) with bootstrap 95% intervals on μ*; parameters moved across their "
+           f"{100 * low:g}%–{100 * high:g}% quantile range, so μ* is the mean absolute change "
+           f"in probability for a swing across that range")
+    sections.append(Section("Method", [
+        Paragraph(f"{how}. {result['points']:,} points, {result['replications_per_point']} "
+                  f"replications each, all on the same random streams (seed {result['seed']})."),
+        Table(["parameter", "meaning", "uncertainty", "values sampled"], parameter_rows,
+              kind="sensitivity-parameters"),
+    ], "method"))
+    chosen = list(outcomes) if outcomes else list(result["outcomes"])
+    for name in chosen:
+        entry = result["outcomes"][name]
+        label = entry["label"] or name
+        blocks: list[Block] = [Paragraph(f"Mean probability over the sample "
+                                         f"{percent(entry['mean'])}.")]
+        if entry["constant"]:
+            blocks.append(Paragraph("The probability did not vary across the sample, so no "
+                                    "parameter shows any influence on it.", note=True))
+        else:
+            ranking = entry["ranking"]
+            if method == "sobol":
+                bars = [("total ST", [entry["indices"][n]["ST"] for n in ranking],
+                         [entry["indices"][n]["ST_conf"] for n in ranking]),
+                        ("first-order S1", [entry["indices"][n]["S1"] for n in ranking],
+                         [entry["indices"][n]["S1_conf"] for n in ranking])]
+                axis = "Sobol' index (share of the variance of the probability)"
+            else:
+                bars = [("μ*", [entry["indices"][n]["mu_star"] for n in ranking],
+                         [entry["indices"][n]["mu_star_conf"] for n in ranking])]
+                axis = "μ*: mean absolute change in probability across the parameter's range"
+            blocks.append(Figure(f"tornado-{name}", plots.tornado_chart(ranking, bars, axis),
+                                 f"{label}: parameters by influence, largest first, with 95% "
+                                 "intervals.", f"Tornado chart of the parameters' influence on "
+                                 f"{label}: " + ", ".join(ranking[:5])))
+            blocks.append(Table(["rank", "parameter", *index_columns(method)],
+                                ranking_rows(method, entry), kind="ranking",
+                                numeric=frozenset({0, 2, 3, 4, 5})))
+        blocks.append(Paragraph(noise_sentence(result, entry), note=True))
+        sections.append(Section(f"Sensitivity of {label}", blocks, f"outcome-{len(sections)}"))
+    sections.append(Section("How this analysis was made", [
+        Table(["", ""], [["seed", str(result["seed"])], ["wall time",
+                                                        f"{result['wall_seconds']:.1f} s"],
+                         *provenance_rows(data.manifest)], kind="provenance")], "provenance"))
+    name = data.spec.name if data.spec is not None else data.label
+    return Document(name, f"Sensitivity analysis ({method}) of the outcome probabilities to the "
+                    "uncertain parameters", sections,
+                    footer=f"Made by escalate {__version__} from {data.label}.")
