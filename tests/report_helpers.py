@@ -64,3 +64,30 @@ def make_sweep_directory(out: Path, scenario_file: Path, vary: Mapping[str, Sequ
             row.append(summary["max_level"]["mean"])
             writer.writerow(row)
     return out
+
+
+HOSTILE = "<script>alert('x')</script> & <img src=x onerror=alert(1)> *bold* | [link](javascript:alert(1))"
+
+
+def hostile_scenario(border_text: str) -> str:
+    """The border scenario with HTML, script and Markdown in every user string."""
+    return (border_text
+            .replace("name: Border incident", f'name: "{HOSTILE}"')
+            .replace("description: A patrol clash and the choices that follow it.",
+                     f'description: "{HOSTILE}"')
+            .replace('title: "Analyst judgement, workshop of 2030-02-20"',
+                     f'title: "{HOSTILE}", url: "javascript:alert(1)", note: "{HOSTILE}"')
+            .replace("source: analyst}", f'source: analyst, note: "{HOSTILE}"}}', 1)
+            .replace("ladder: [calm, incident, skirmish, limited strike, open war]",
+                     f'ladder: [calm, "{HOSTILE}", skirmish, limited strike, open war]')
+            .replace("war: {event: open_war}", f'war: {{event: open_war, label: "{HOSTILE} $x$"}}'))
+
+
+def run_directory(out: Path, scenario_file: Path, replications: int = 300, seed: int = 5,
+                  **options: object) -> Path:
+    """Run a scenario into a run directory, as `escalate run --out` does."""
+    from escalate.workflow import run_to_directory
+
+    run_to_directory(escalate.load(scenario_file), out, replications=replications, seed=seed,
+                     **options)  # type: ignore[arg-type]
+    return out
