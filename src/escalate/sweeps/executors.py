@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -76,9 +78,18 @@ class SerialExecutor:
 _installed: SweepContext | None = None
 
 
-def _install(context: SweepContext) -> None:
+def _install(context: SweepContext, parent: int) -> None:
     global _installed
     _installed = context
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    # A pool worker outlives a parent killed with SIGKILL (it holds its own end of the task
+    # queue open, so it never sees the queue close): leave as soon as it is orphaned.
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
 
 
 def _evaluate_installed(task: PointTask) -> PointResult:
@@ -105,7 +116,8 @@ class ProcessExecutor:
     def map(self, context: SweepContext, tasks: Iterable[PointTask]) -> Iterator[PointResult]:
         self._pool = ProcessPoolExecutor(self.workers,
                                          mp_context=multiprocessing.get_context("spawn"),
-                                         initializer=_install, initargs=(context,))
+                                         initializer=_install,
+                                         initargs=(context, os.getpid()))
         pending: set[Future[PointResult]] = set()
         window = 4 * self.workers
         queue = iter(tasks)
