@@ -169,15 +169,15 @@ def test_merge_refuses_overlapping_missing_or_unfinished_shards(
     manifest_path.write_text(json.dumps(manifest))
     with pytest.raises(UsageError, match=r"shard 2/3 in .*s2 is not finished .*--resume"):
         merge_shards(shards, tmp_path / "m3")
+    escalate.sweep(border, VARY, replications=20, seed=2, out=tmp_path / "whole")
     with pytest.raises(UsageError, match="holds a whole sweep, not a shard"):
-        escalate.sweep(border, VARY, replications=20, seed=2, out=tmp_path / "whole")
         merge_shards([tmp_path / "whole"], tmp_path / "m4")
 
 
 def test_an_occupied_directory_is_refused(border: escalate.Scenario, tmp_path: Path) -> None:
     """A directory that holds a sweep needs resume; one that holds other files is refused."""
     escalate.sweep(border, VARY, replications=20, seed=2, out=tmp_path / "sweep")
-    with pytest.raises(UsageError, match="already holds a sweep .*pass --resume"):
+    with pytest.raises(UsageError, match=r"already holds a sweep .*pass --resume"):
         escalate.sweep(border, VARY, replications=20, seed=2, out=tmp_path / "sweep")
     (tmp_path / "other").mkdir()
     (tmp_path / "other" / "notes.txt").write_text("mine")

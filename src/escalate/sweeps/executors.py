@@ -151,7 +151,8 @@ class DaskExecutor:
 
     ``scheduler`` is an address (``tcp://host:8786``) or a connected
     ``distributed.Client``; ``local_workers`` starts a ``LocalCluster`` on the
-    loopback interface instead.  A task whose worker died is run again
+    loopback interface instead (connecting to a scheduler gives up after
+    ``connect_seconds``).  A task whose worker died is run again
     elsewhere (by Dask, and here when Dask gives up), and since a point's
     result depends only on its task, the rows do not change.
     """
@@ -159,7 +160,8 @@ class DaskExecutor:
     #: times a point is resubmitted after Dask reports its workers killed
     RETRIES = 3
 
-    def __init__(self, scheduler: Any = None, *, local_workers: int | None = None) -> None:
+    def __init__(self, scheduler: Any = None, *, local_workers: int | None = None,
+                 connect_seconds: float = 10.0) -> None:
         try:
             import distributed as dask_distributed
         except ImportError as exc:
@@ -185,7 +187,7 @@ class DaskExecutor:
             self.address = str(scheduler.scheduler.address)
         else:
             try:
-                self.client = distributed.Client(str(scheduler), timeout=30)
+                self.client = distributed.Client(str(scheduler), timeout=connect_seconds)
             except OSError as exc:
                 raise UsageError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from exc
             self.address = str(scheduler)

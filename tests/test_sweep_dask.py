@@ -1,0 +1,84 @@
+"""Sweeps on a real Dask cluster, started locally on the loopback interface only."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from conftest import BORDER
+from sweep_helpers import GRID, escalate_cli, table_bytes
+
+import escalate
+from escalate import UsageError
+from escalate.sweeps import SweepProgress
+from escalate.sweeps.executors import DaskExecutor
+
+distributed = pytest.importorskip("distributed")
+
+VARY = {"p_retaliate": "0.1,0.3,0.5", "retaliation_delay": "1,2,4"}
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[Any]:
+    """Two single-threaded worker processes on 127.0.0.1, without a dashboard."""
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                       host="127.0.0.1", dashboard_address=None)
+    client = distributed.Client(cluster)
+    yield client
+    client.close()
+    cluster.close()
+
+
+@pytest.mark.slow
+def test_a_dask_cluster_gives_the_serial_table(client: Any) -> None:
+    """Points submitted to a running scheduler give exactly the rows of a serial sweep."""
+    border = escalate.loads(BORDER, "border.yaml")
+    serial = escalate.sweep(border, VARY, replications=150, seed=4)
+    on_dask = escalate.sweep(border, VARY, replications=150, seed=4,
+                             scheduler=client.scheduler.address)
+    pd.testing.assert_frame_equal(on_dask, serial)
+    assert on_dask.attrs["manifest"]["executor"]["kind"] == "dask"
+
+
+@pytest.mark.slow
+def test_a_worker_dying_mid_sweep_does_not_change_the_results(client: Any) -> None:
+    """SIGKILL one worker after the first points finish: Dask reruns its points elsewhere and
+    the table is unchanged."""
+    border = escalate.loads(BORDER, "border.yaml")
+    serial = escalate.sweep(border, VARY, replications=600, seed=8)
+    pids = client.run(os.getpid)
+    killed: list[int] = []
+
+    def kill_one(update: SweepProgress) -> None:
+        if update.done >= 2 and not killed:
+            victim = min(pids.values())
+            os.kill(victim, signal.SIGKILL)
+            killed.append(victim)
+
+    on_dask = escalate.sweep(border, VARY, replications=600, seed=8, scheduler=client,
+                             progress=kill_one)
+    assert killed
+    pd.testing.assert_frame_equal(on_dask, serial)
+    client.wait_for_workers(2, timeout=60)
+
+
+@pytest.mark.slow
+def test_dask_local_from_the_command_line(border_file: Path, tmp_path: Path) -> None:
+    """`--dask-local 2` starts its own loopback cluster and gives the serial table."""
+    common = [border_file, *GRID, "-n", "100", "--quiet"]
+    serial = escalate_cli("sweep", *common, "--workers", "1", "--out", tmp_path / "serial")
+    assert serial.returncode == 0, serial.stderr
+    on_dask = escalate_cli("sweep", *common, "--dask-local", "2", "--out", tmp_path / "dask")
+    assert on_dask.returncode == 0, on_dask.stderr
+    assert table_bytes(tmp_path / "dask") == table_bytes(tmp_path / "serial")
+
+
+def test_an_unreachable_scheduler_is_a_usage_error() -> None:
+    """A scheduler address nothing listens on is a UsageError naming the address."""
+    with pytest.raises(UsageError, match=r"cannot reach the Dask scheduler at tcp://127\.0\.0\.1:9"):
+        DaskExecutor("tcp://127.0.0.1:9", connect_seconds=1)
