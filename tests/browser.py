@@ -10,6 +10,7 @@ and a screenshot.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import re
 import shutil
@@ -64,23 +65,27 @@ class Browser:
 
     def __init__(self, executable: str) -> None:
         self.profile = tempfile.mkdtemp(prefix="escalate-chromium-")
-        self.process = subprocess.Popen(
-            [executable, *FLAGS, f"--user-data-dir={self.profile}", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        # Chromium logs to stderr for as long as it runs: a file, unlike a pipe, never fills up.
+        self.log = Path(self.profile) / "chromium.log"
+        with open(self.log, "w") as log:
+            self.process = subprocess.Popen(
+                [executable, *FLAGS, f"--user-data-dir={self.profile}/profile", "about:blank"],
+                stdout=subprocess.DEVNULL, stderr=log)
         self.endpoint = self._endpoint()
-        self.socket = connect(self.endpoint, max_size=2**27, open_timeout=30)
+        self.stack = contextlib.ExitStack()
+        self.socket = self.stack.enter_context(connect(self.endpoint, max_size=2**27,
+                                                       open_timeout=30))
         self.next_id = 0
 
     def _endpoint(self) -> str:
-        assert self.process.stderr is not None
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            line = self.process.stderr.readline()
-            if not line and self.process.poll() is not None:
-                break
-            found = re.search(r"DevTools listening on (ws://\S+)", line)
+            found = re.search(r"DevTools listening on (ws://\S+)", self.log.read_text())
             if found:
                 return found.group(1)
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.05)
         self.close()
         raise RuntimeError("chromium did not start its DevTools endpoint")
 
@@ -92,8 +97,8 @@ class Browser:
 
     def close(self) -> None:
         try:
-            if hasattr(self, "socket"):
-                self.socket.close()
+            if hasattr(self, "stack"):
+                self.stack.close()
         finally:
             self.process.terminate()
             try:
