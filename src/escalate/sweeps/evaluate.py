@@ -102,7 +102,8 @@ def point_statistics(aggregator: Aggregator) -> tuple[tuple[OutcomeStats, ...], 
     stats = []
     for outcome in summary["outcomes"].values():
         days = outcome["time"]["days"]
-        stats.append(OutcomeStats(outcome["probability"], *outcome["ci95"], days["median"],
+        low, high = outcome["ci95"]
+        stats.append(OutcomeStats(outcome["probability"], low, high, days["median"],
                                   days["p05"], days["p95"]))
     return tuple(stats), summary["max_level"]["mean"]
 
