@@ -1,0 +1,114 @@
+"""Comparing runs: paired differences on common random numbers, unpaired otherwise."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import BORDER
+from report_helpers import run_directory
+
+from escalate.cli import main
+from escalate.report.compare import compare_runs, newcombe_paired, newcombe_unpaired
+from escalate.report.inputs import resolve_runs
+
+
+@pytest.fixture
+def pair(tmp_path: Path) -> tuple[Path, Path]:
+    """The border scenario and a variant that differs only in the chance of retaliation."""
+    base = tmp_path / "border.yaml"
+    base.write_text(BORDER, encoding="utf-8")
+    variant = tmp_path / "border-more-retaliation.yaml"
+    variant.write_text(BORDER.replace("value: 0.35", "value: 0.45"), encoding="utf-8")
+    return base, variant
+
+
+def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as stop:
+        main(list(argv))
+    out, err = capsys.readouterr()
+    return int(stop.value.code or 0), out, err
+
+
+def test_newcombe_unpaired_matches_the_published_example() -> None:
+    # Newcombe (1998), independent proportions, example (a): 56/70 against 48/80.
+    difference, low, high = newcombe_unpaired(48, 80, 56, 70)
+    assert difference == pytest.approx(0.2)
+    assert (low, high) == (pytest.approx(0.0524, abs=5e-5), pytest.approx(0.3339, abs=5e-5))
+
+
+def test_identical_paired_outcomes_have_a_zero_difference_and_a_tiny_interval() -> None:
+    flags = np.random.default_rng(1).random(1000) < 0.3
+    difference, low, high = newcombe_paired(flags, flags.copy())
+    assert difference == 0.0
+    assert low <= 0.0 <= high and high - low < 0.01
+
+
+def test_scenarios_differing_in_one_probability_give_a_narrower_paired_interval(
+        pair: tuple[Path, Path]) -> None:
+    runs = resolve_runs(pair, replications=2000, seed=11)
+    (comparison,) = compare_runs(runs)
+    assert comparison.method == "paired"
+    strike = next(o for o in comparison.outcomes if o.outcome == "strike")
+    assert strike.unpaired is not None
+    paired_width = strike.high - strike.low
+    unpaired_width = strike.unpaired[1] - strike.unpaired[0]
+    assert paired_width < 0.6 * unpaired_width
+    assert strike.difference > 0 and strike.distinguishable
+
+
+def test_identical_scenarios_show_no_difference(pair: tuple[Path, Path]) -> None:
+    runs = resolve_runs([pair[0], pair[0]], replications=500, seed=3)
+    (comparison,) = compare_runs(runs)
+    assert all(o.difference == 0 and not o.distinguishable for o in comparison.outcomes)
+
+
+def test_runs_on_different_seeds_are_compared_unpaired_and_say_why(
+        pair: tuple[Path, Path], tmp_path: Path) -> None:
+    first = run_directory(tmp_path / "a", pair[0], replications=200, seed=1)
+    second = run_directory(tmp_path / "b", pair[0], replications=200, seed=2)
+    (comparison,) = compare_runs(resolve_runs([first, second]))
+    assert comparison.method == "unpaired"
+    assert "different seeds (1 and 2)" in comparison.reason
+    assert all(o.method == "unpaired" and o.unpaired is None for o in comparison.outcomes)
+
+
+def test_a_scenario_file_is_run_on_the_seed_of_a_run_directory_to_pair_with_it(
+        pair: tuple[Path, Path], tmp_path: Path) -> None:
+    directory = run_directory(tmp_path / "a", pair[0], replications=300, seed=9)
+    runs = resolve_runs([directory, pair[1]])
+    assert (runs[1].seed, runs[1].replications) == (9, 300)
+    assert compare_runs(runs)[0].method == "paired"
+
+
+def test_fail_if_changed_exits_one_for_a_changed_model_and_zero_for_the_same(
+        pair: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _cli(capsys, "compare", str(pair[0]), str(pair[1]), "-n", "2000",
+                          "--fail-if-changed")
+    assert code == 1 and "strike" in err and "Paired" in out
+    code, _, _ = _cli(capsys, "compare", str(pair[0]), str(pair[0]), "-n", "500",
+                      "--fail-if-changed")
+    assert code == 0
+
+
+def test_compare_prints_json_markdown_and_html(pair: tuple[Path, Path],
+                                               capsys: pytest.CaptureFixture[str],
+                                               tmp_path: Path) -> None:
+    code, out, _ = _cli(capsys, "compare", *map(str, pair), "-n", "300", "--format", "json")
+    data = json.loads(out)
+    assert code == 0 and data[0]["method"] == "paired"
+    assert set(data[0]["outcomes"]["war"]) >= {"difference", "ci95", "distinguishable"}
+    code, out, _ = _cli(capsys, "compare", *map(str, pair), "-n", "300", "--format", "md")
+    assert "| outcome |" in out and "Paired" in out
+    code, _, _ = _cli(capsys, "compare", *map(str, pair), "-n", "300", "--format", "html",
+                      "--out", str(tmp_path / "c.html"))
+    html = (tmp_path / "c.html").read_text()
+    assert code == 0 and 'class="comparison"' in html and "data:image/svg+xml" in html
+
+
+def test_compare_needs_two_inputs(pair: tuple[Path, Path],
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _cli(capsys, "compare", str(pair[0]))
+    assert code == 2 and "at least two inputs" in err and "Traceback" not in err
