@@ -207,7 +207,11 @@ class Tally:
     points: int = 0
     engines: set[str] = field(default_factory=set)
     failures: list[dict[str, Any]] = field(default_factory=list)
-    needed: list[int] = field(default_factory=list)
+    # Replications of the successful points, kept as running totals so memory stays flat.
+    needed_min: int | None = None
+    needed_max: int = 0
+    needed_total: int = 0
+    needed_counts: dict[int, int] = field(default_factory=dict)
 
     def add(self, result: PointResult) -> None:
         self.points += 1
@@ -215,7 +219,12 @@ class Tally:
         self.seconds += result.seconds
         if result.ok:
             self.engines.add(result.engine)
-            self.needed.append(result.replications)
+            needed = result.replications
+            self.needed_min = needed if self.needed_min is None else min(self.needed_min, needed)
+            self.needed_max = max(self.needed_max, needed)
+            self.needed_total += needed
+            # Few distinct counts: multiples of the block size up to the bound.
+            self.needed_counts[needed] = self.needed_counts.get(needed, 0) + 1
             return
         self.failed += 1
         if len(self.failures) < LISTED_FAILURES:
@@ -228,10 +237,12 @@ class Tally:
                         replications_total=self.replications)
         manifest.setdefault("timings", {})["point_seconds"] = round(self.seconds, 3)
         precision = manifest.get("precision")
-        if precision is not None and self.needed:
+        if precision is not None and self.needed_min is not None:
+            bound = precision["max_replications"]
             precision["replications"] = {
-                "min": min(self.needed), "max": max(self.needed), "total": sum(self.needed),
-                "at_bound": sum(n >= precision["max_replications"] for n in self.needed)}
+                "min": self.needed_min, "max": self.needed_max, "total": self.needed_total,
+                "at_bound": sum(count for needed, count in self.needed_counts.items()
+                                if needed >= bound)}
 
 
 def write_table(results: Iterable[PointResult], directory: Path, names: Sequence[str],
