@@ -19,7 +19,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from websockets.sync.client import connect
 
@@ -89,7 +89,7 @@ class Browser:
         self.close()
         raise RuntimeError("chromium did not start its DevTools endpoint")
 
-    def __enter__(self) -> Browser:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

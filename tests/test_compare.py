@@ -43,7 +43,8 @@ def test_identical_paired_outcomes_have_a_zero_difference_and_a_tiny_interval() 
     flags = np.random.default_rng(1).random(1000) < 0.3
     difference, low, high = newcombe_paired(flags, flags.copy())
     assert difference == 0.0
-    assert low <= 0.0 <= high and high - low < 0.01
+    assert low <= 0.0 <= high
+    assert high - low < 0.01
 
 
 def test_scenarios_differing_in_one_probability_give_a_narrower_paired_interval(
@@ -56,7 +57,8 @@ def test_scenarios_differing_in_one_probability_give_a_narrower_paired_interval(
     paired_width = strike.high - strike.low
     unpaired_width = strike.unpaired[1] - strike.unpaired[0]
     assert paired_width < 0.6 * unpaired_width
-    assert strike.difference > 0 and strike.distinguishable
+    assert strike.difference > 0
+    assert strike.distinguishable
 
 
 def test_identical_scenarios_show_no_difference(pair: tuple[Path, Path]) -> None:
@@ -87,7 +89,9 @@ def test_fail_if_changed_exits_one_for_a_changed_model_and_zero_for_the_same(
         pair: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = _cli(capsys, "compare", str(pair[0]), str(pair[1]), "-n", "2000",
                           "--fail-if-changed")
-    assert code == 1 and "strike" in err and "Paired" in out
+    assert code == 1
+    assert "strike" in err
+    assert "Paired" in out
     code, _, _ = _cli(capsys, "compare", str(pair[0]), str(pair[0]), "-n", "500",
                       "--fail-if-changed")
     assert code == 0
@@ -98,17 +102,23 @@ def test_compare_prints_json_markdown_and_html(pair: tuple[Path, Path],
                                                tmp_path: Path) -> None:
     code, out, _ = _cli(capsys, "compare", *map(str, pair), "-n", "300", "--format", "json")
     data = json.loads(out)
-    assert code == 0 and data[0]["method"] == "paired"
+    assert code == 0
+    assert data[0]["method"] == "paired"
     assert set(data[0]["outcomes"]["war"]) >= {"difference", "ci95", "distinguishable"}
     code, out, _ = _cli(capsys, "compare", *map(str, pair), "-n", "300", "--format", "md")
-    assert "| outcome |" in out and "Paired" in out
+    assert "| outcome |" in out
+    assert "Paired" in out
     code, _, _ = _cli(capsys, "compare", *map(str, pair), "-n", "300", "--format", "html",
                       "--out", str(tmp_path / "c.html"))
     html = (tmp_path / "c.html").read_text()
-    assert code == 0 and 'class="comparison"' in html and "data:image/svg+xml" in html
+    assert code == 0
+    assert 'class="comparison"' in html
+    assert "data:image/svg+xml" in html
 
 
 def test_compare_needs_two_inputs(pair: tuple[Path, Path],
                                   capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = _cli(capsys, "compare", str(pair[0]))
-    assert code == 2 and "at least two inputs" in err and "Traceback" not in err
+    assert code == 2
+    assert "at least two inputs" in err
+    assert "Traceback" not in err

@@ -29,14 +29,17 @@ def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]
 def test_report_writes_html_beside_the_run_by_default(run: Path,
                                                       capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = _cli(capsys, "report", str(run))
-    assert code == 0 and (run / "report.html").exists() and "report.html" in out
+    assert code == 0
+    assert (run / "report.html").exists()
+    assert "report.html" in out
 
 
 def test_report_writes_markdown_where_asked(run: Path, tmp_path: Path,
                                             capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = _cli(capsys, "report", str(run), "--format", "md", "--out",
                         str(tmp_path / "docs" / "border.md"))
-    assert code == 0 and "4 chart files" in out
+    assert code == 0
+    assert "4 chart files" in out
     assert (tmp_path / "docs" / "border_files" / "outcomes.svg").exists()
 
 
@@ -44,7 +47,8 @@ def test_a_directory_that_is_not_a_result_exits_4_without_a_traceback(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = _cli(capsys, "report", str(tmp_path))
     assert code == 4
-    assert "neither a run nor a sweep directory" in err and "Traceback" not in err
+    assert "neither a run nor a sweep directory" in err
+    assert "Traceback" not in err
 
 
 def test_score_prints_the_scores_of_each_outcome(run: Path, tmp_path: Path,
@@ -55,7 +59,9 @@ def test_score_prints_the_scores_of_each_outcome(run: Path, tmp_path: Path,
                         "outcomes:\n  war: {occurred: false, source: log}\n"
                         "  talks: {occurred: true, date: 2030-03-12, source: log}\n")
     code, out, _ = _cli(capsys, "score", str(run), "--observed", str(observed))
-    assert code == 0 and "overall (mean)" in out and "Brier" in out
+    assert code == 0
+    assert "overall (mean)" in out
+    assert "Brier" in out
 
 
 def test_report_runs_as_a_subprocess(run: Path) -> None:

@@ -52,9 +52,11 @@ def test_an_html_report_fetches_nothing_and_runs_no_script(border_run: Path, tmp
     html = write_report(border_run, "html", tmp_path / "r.html")[0].read_text()
     assert "<script" not in html
     assert not re.search(r'(src|href)="(?!data:|#)', html)
-    assert "Content-Security-Policy" in html and "default-src 'none'" in html
+    assert "Content-Security-Policy" in html
+    assert "default-src 'none'" in html
     for svg in _svgs(html):
-        assert "<script" not in svg and "href=\"http" not in svg
+        assert "<script" not in svg
+        assert "href=\"http" not in svg
 
 
 def test_the_same_run_gives_the_same_report_bytes(border_run: Path, tmp_path: Path) -> None:
@@ -65,11 +67,13 @@ def test_the_same_run_gives_the_same_report_bytes(border_run: Path, tmp_path: Pa
 
 def test_user_text_with_html_and_script_is_shown_as_text(hostile_run: Path, tmp_path: Path) -> None:
     html = write_report(hostile_run, "html", tmp_path / "r.html")[0].read_text()
-    assert "<script>alert" not in html and "<img src=x" not in html
+    assert "<script>alert" not in html
+    assert "<img src=x" not in html
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in html
     assert 'href="javascript:' not in html
     for svg in _svgs(html):
-        assert "<script" not in svg and "<img" not in svg
+        assert "<script" not in svg
+        assert "<img" not in svg
 
 
 def test_markdown_report_escapes_user_text_and_writes_its_charts_beside_it(
@@ -83,9 +87,11 @@ def test_markdown_report_escapes_user_text_and_writes_its_charts_beside_it(
     for chart in charts:
         assert f"](report_files/{chart.name})" in text
         assert "<script" not in chart.read_text()
-    assert "<script" not in text and "<img" not in text
+    assert "<script" not in text
+    assert "<img" not in text
     assert "&lt;script&gt;" in text
-    assert "](javascript" not in text and "\\[link\\]\\(javascript:alert\\(1\\)\\)" in text
+    assert "](javascript" not in text
+    assert "\\[link\\]\\(javascript:alert\\(1\\)\\)" in text
 
 
 def test_a_sweep_report_plots_each_outcome_against_each_parameter_and_maps_a_grid(
@@ -99,7 +105,8 @@ def test_a_sweep_report_plots_each_outcome_against_each_parameter_and_maps_a_gri
     ids = re.findall(r'id="figure-([\w-]+)"', html)
     assert ids == ["sweep-strike", "sweep-war", "sweep-talks",
                    "heatmap-strike", "heatmap-war", "heatmap-talks"]
-    assert '<table class="points">' in html and "SimulationError: boom" in html
+    assert '<table class="points">' in html
+    assert "SimulationError: boom" in html
 
 
 def test_a_one_parameter_sweep_has_banded_lines_and_no_heat_map(tmp_path: Path) -> None:
@@ -107,7 +114,8 @@ def test_a_one_parameter_sweep_has_banded_lines_and_no_heat_map(tmp_path: Path) 
     sweep = make_sweep_directory(tmp_path / "sweep", tmp_path / "border.yaml",
                                  {"p_retaliate": [0.1, 0.5, 0.9]}, replications=30)
     html = write_report(sweep, "md")[0].read_text()
-    assert "sweep-war.svg" in html and "heatmap" not in html
+    assert "sweep-war.svg" in html
+    assert "heatmap" not in html
 
 
 @pytest.mark.parametrize(("url", "kept"), [

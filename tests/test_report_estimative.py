@@ -21,7 +21,7 @@ def test_each_probability_gets_the_word_of_its_band(probability: float, phrase: 
 def test_the_bands_are_symmetric_about_one_half() -> None:
     pairs = {"almost no chance": "almost certain", "very unlikely": "very likely",
              "unlikely": "likely", "roughly even chance": "roughly even chance"}
-    for step in range(0, 101):
+    for step in range(101):
         low, high = estimative_phrase(step / 100), estimative_phrase((100 - step) / 100)
         assert pairs.get(low, pairs.get(high)) in (low, high)
 

@@ -24,7 +24,8 @@ def test_a_run_directory_reads_as_a_run_with_its_scenario_and_replications(
         tmp_path: Path, border: Path) -> None:
     data = read_directory(run_directory(tmp_path / "run", border, replications=50))
     assert isinstance(data, RunData)
-    assert data.spec is not None and data.spec.name == "Border incident"
+    assert data.spec is not None
+    assert data.spec.name == "Border incident"
     assert (data.seed, data.replications, data.uncertainty) == (5, 50, False)
     flags = data.indicators()
     assert flags is not None
@@ -66,5 +67,5 @@ def test_a_failed_run_has_nothing_to_report(tmp_path: Path, border: Path) -> Non
     manifest = json.loads((out / "manifest.json").read_text())
     manifest.update(status="failed", error="SimulationError: boom")
     (out / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(OutputError, match="did not complete.*boom"):
+    with pytest.raises(OutputError, match=r"did not complete.*boom"):
         read_directory(out)

@@ -109,7 +109,10 @@ def test_the_shipped_observations_score_the_article_scenario(tmp_path: Path) -> 
     report = score_run(run, observations)
     assert report.missing == ()
     scored = {o.outcome: o.occurred for o in report.outcomes}
-    assert scored["energy_strikes"] and scored["still_fighting"]
-    assert not scored["nato_territory_strike"] and not scored["us_facility_strike"]
-    assert not scored["nuclear_use"] and not scored["ceasefire"]
+    assert scored["energy_strikes"]
+    assert scored["still_fighting"]
+    assert not scored["nato_territory_strike"]
+    assert not scored["us_facility_strike"]
+    assert not scored["nuclear_use"]
+    assert not scored["ceasefire"]
     assert 0 <= report.brier <= 1

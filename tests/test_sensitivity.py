@@ -90,17 +90,22 @@ def test_the_command_prints_the_ranking_and_writes_a_directory_with_its_report(
               "--out", str(tmp_path / "sens"), "-q"])
     out, _ = capsys.readouterr()
     assert stop.value.code == 0
-    assert "Sensitivity of war (sobol)" in out and "p_war" in out and "Replication noise" in out
+    assert "Sensitivity of war (sobol)" in out
+    assert "p_war" in out
+    assert "Replication noise" in out
     html = (tmp_path / "sens" / "report.html").read_text()
-    assert 'id="figure-tornado-war"' in html and 'class="ranking"' in html
+    assert 'id="figure-tornado-war"' in html
+    assert 'class="ranking"' in html
     assert "tornado-strike" not in html
     with pytest.raises(SystemExit) as stop:
         main(["report", str(tmp_path / "sens"), "--format", "md"])
-    assert stop.value.code == 0 and (tmp_path / "sens" / "report_files" / "tornado-war.svg").exists()
+    assert stop.value.code == 0
+    assert (tmp_path / "sens" / "report_files" / "tornado-war.svg").exists()
 
 
 def test_an_unknown_outcome_is_named(sensitive: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as stop:
         main(["sensitivity", str(sensitive), "--outcome", "peace"])
     _, err = capsys.readouterr()
-    assert stop.value.code == 2 and "unknown outcome 'peace'" in err
+    assert stop.value.code == 2
+    assert "unknown outcome 'peace'" in err

@@ -15,9 +15,9 @@ corrects for the correlation of the paired outcomes.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -130,9 +130,9 @@ class Comparison:
         return tuple(o for o in self.outcomes if o.distinguishable)
 
 
-def _estimate(entry: dict[str, object]) -> tuple[float, float, float]:
-    low, high = entry["ci95"]  # type: ignore[misc]
-    return float(entry["probability"]), float(low), float(high)  # type: ignore[arg-type]
+def _estimate(entry: Mapping[str, Any]) -> tuple[float, float, float]:
+    low, high = entry["ci95"]
+    return float(entry["probability"]), float(low), float(high)
 
 
 def _pair(baseline: RunData, variant: RunData) -> Comparison:

@@ -37,7 +37,7 @@ def comparison_rows(comparison: Comparison) -> list[list[str]]:
 
 def comparison_document(comparisons: Sequence[Comparison], plots: Any | None = None) -> Document:
     """A report of the comparisons; with the ``plots`` module, each gets a forest plot."""
-    sections = []
+    sections: list[Section] = []
     for comparison in comparisons:
         blocks: list[Block] = [Paragraph(method_sentence(comparison))]
         if plots is not None and comparison.outcomes:

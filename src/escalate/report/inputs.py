@@ -33,10 +33,10 @@ def resolve_runs(paths: Sequence[str | Path], *, replications: int | None = None
     :class:`OutputError` for a directory that is not a run, :class:`ScenarioError`
     for an invalid scenario.
     """
-    paths = [Path(p) for p in paths]
-    labels = _unique_labels(paths)
+    files = [Path(p) for p in paths]
+    labels = _unique_labels(files)
     directories: dict[int, RunData] = {}
-    for i, path in enumerate(paths):
+    for i, path in enumerate(files):
         if path.is_dir():
             data = read_directory(path)
             if not isinstance(data, RunData):
@@ -56,7 +56,7 @@ def resolve_runs(paths: Sequence[str | Path], *, replications: int | None = None
     if uncertainty is None:
         uncertainty = reference.uncertainty if reference is not None else False
     runs = []
-    for i, path in enumerate(paths):
+    for i, path in enumerate(files):
         if i in directories:
             runs.append(directories[i])
             continue

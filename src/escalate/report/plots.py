@@ -17,12 +17,14 @@ import textwrap
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from .optional import require
 
 require("matplotlib")
 
 import matplotlib as mpl
+from cycler import cycler
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
@@ -48,7 +50,7 @@ _LINE_COLOURS = OKABE_ITO[:7]
 _LINESTYLES = ("-", "--", ":", "-.")
 _WIDTH_INCHES = 8.0
 
-_STYLE = {
+_STYLE: dict[str, Any] = {
     "font.size": 11,
     "axes.titlesize": 12,
     "axes.labelsize": 11,
@@ -61,7 +63,7 @@ _STYLE = {
     "grid.color": "#dddddd",
     "grid.linewidth": 0.6,
     "axes.axisbelow": True,
-    "axes.prop_cycle": mpl.cycler(color=list(OKABE_ITO)),
+    "axes.prop_cycle": cycler(color=list(OKABE_ITO)),
     "svg.fonttype": "path",
     "svg.hashsalt": "escalate-report",
     "figure.dpi": 96,
@@ -100,13 +102,13 @@ def _wrap(text: str, width: int = 36) -> str:
 
 @contextmanager
 def _figure(height_inches: float, width_inches: float = _WIDTH_INCHES) -> Iterator[Figure]:
-    with mpl.rc_context(_STYLE):
+    with mpl.rc_context(_STYLE):  # type: ignore[arg-type]
         yield Figure(figsize=(width_inches, height_inches), layout="constrained")
 
 
 def _svg(figure: Figure) -> str:
     buffer = io.StringIO()
-    with mpl.rc_context(_STYLE):
+    with mpl.rc_context(_STYLE):  # type: ignore[arg-type]
         figure.savefig(buffer, format="svg", metadata={"Date": None})
     return buffer.getvalue()
 
@@ -230,9 +232,9 @@ def sweep_chart(panels: Sequence[tuple[str, Sequence[Series]]], outcome_label: s
             for i, s in enumerate(series):
                 style = _style(i)
                 if lines:
-                    ax.plot(s.x, s.y, marker="o", ms=3.5, lw=1.6, label=plain(s.label), **style)  # type: ignore[arg-type]
+                    ax.plot(s.x, s.y, marker="o", ms=3.5, lw=1.6, label=plain(s.label), **style)
                     if s.low is not None and s.high is not None:
-                        ax.fill_between(s.x, s.low, s.high, color=style["color"], alpha=0.18,  # type: ignore[arg-type]
+                        ax.fill_between(s.x, s.low, s.high, color=style["color"], alpha=0.18,
                                         lw=0)
                 else:
                     low = s.low if s.low is not None else s.y

@@ -189,7 +189,8 @@ class SweepData:
 
     @property
     def vary(self) -> Mapping[str, Any]:
-        return (self.manifest.get("design") or {}).get("vary") or {}  # type: ignore[no-any-return]
+        vary: Mapping[str, Any] = (self.manifest.get("design") or {}).get("vary") or {}
+        return vary
 
     def ok_points(self) -> list[SweepPoint]:
         return [point for point in self.points if point.ok]

@@ -43,7 +43,7 @@ def estimate_words(probability: float, interval: Sequence[float]) -> str:
 
 
 def _sources_table(spec: ScenarioSpec) -> Table:
-    rows = []
+    rows: list[list[Inline | Sequence[Inline]]] = []
     for source in spec.sources:
         title: Inline = Link(source.title, source.url) if source.url else source.title
         rows.append([Code(source.id), title, source.author or "", str(source.date or ""),
@@ -58,7 +58,7 @@ def _references(source: str | list[str] | None) -> str:
 
 
 def _ledger(spec: ScenarioSpec, overrides: Mapping[str, Any]) -> Table:
-    rows = []
+    rows: list[list[Inline | Sequence[Inline]]] = []
     for name, parameter in spec.parameters.items():
         value = spec_text(parameter.value)
         if name in overrides:
@@ -218,7 +218,8 @@ def _paths_section(run: RunData) -> Section:
     for rank, path in enumerate(summary.get("paths", []), start=1):
         steps = " → ".join(labels.get(e, e) for e in path["events"])
         rows.append([str(rank), percent(path["probability"]), percent_interval(path["ci95"]), steps])
-    terminal_rows = [[Code(label), percent(entry["probability"]), percent_interval(entry["ci95"])]
+    terminal_rows: list[list[Inline | Sequence[Inline]]] = [
+        [Code(label), percent(entry["probability"]), percent_interval(entry["ci95"])]
                      for label, entry in summary.get("terminals", {}).items() if entry["count"]]
     return Section("Escalation paths", [
         Paragraph(f"The most frequent sequences of events (each event at its first occurrence), "
@@ -258,10 +259,10 @@ def _command(run: RunData) -> str:
     return shlex.join(words)
 
 
-def provenance_rows(manifest: Mapping[str, Any]) -> list[list[Inline]]:
+def provenance_rows(manifest: Mapping[str, Any]) -> list[list[Inline | Sequence[Inline]]]:
     """Rows saying which software, scenario file and times made a result."""
     scenario = manifest.get("scenario") or {}
-    rows: list[list[Inline]] = [
+    rows: list[list[Inline | Sequence[Inline]]] = [
         ["scenario file", str(scenario.get("path") or "–")],
         ["scenario SHA-256", Code(str(scenario.get("sha256") or "–"))],
     ]
@@ -282,7 +283,7 @@ def provenance_rows(manifest: Mapping[str, Any]) -> list[list[Inline]]:
 
 def _provenance_section(run: RunData) -> Section:
     summary = run.summary
-    rows: list[list[Inline]] = [
+    rows: list[list[Inline | Sequence[Inline]]] = [
         ["seed", str(run.seed)],
         ["replications", (f"{run.replications:,} (indices {run.first_replication:,} to "
                           f"{run.first_replication + run.replications - 1:,})")],

@@ -95,11 +95,10 @@ def _check(observations: Observations, source_map: SourceMap) -> list[Diagnostic
     known = {source.id for source in observations.sources}
     for name, observation in observations.outcomes.items():
         cited = [observation.source] if isinstance(observation.source, str) else observation.source
-        for ref in cited:
-            if ref not in known:
-                problems.append(source_map.diagnostic(
-                    ("outcomes", name, "source"), f"unknown source {ref!r}",
-                    hint=f"declare it under sources (known: {', '.join(sorted(known))})"))
+        problems.extend(source_map.diagnostic(
+            ("outcomes", name, "source"), f"unknown source {ref!r}",
+            hint=f"declare it under sources (known: {', '.join(sorted(known))})")
+            for ref in cited if ref not in known)
         if observation.date is not None:
             if not observation.occurred:
                 problems.append(source_map.diagnostic(

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -266,7 +266,7 @@ def index_columns(method: str) -> tuple[str, ...]:
     return ("μ*", "95% ±", "μ", "σ")
 
 
-def ranking_rows(method: str, entry: dict[str, Any]) -> list[list[str]]:
+def ranking_rows(method: str, entry: Mapping[str, Any]) -> list[list[str]]:
     """Rows ``rank, parameter, indices...`` in order of influence."""
     keys = ("S1", "S1_conf", "ST", "ST_conf") if method == "sobol" else (
         "mu_star", "mu_star_conf", "mu", "sigma")
@@ -274,7 +274,7 @@ def ranking_rows(method: str, entry: dict[str, Any]) -> list[list[str]]:
             for rank, name in enumerate(entry["ranking"], start=1)]
 
 
-def noise_sentence(data: dict[str, Any], entry: dict[str, Any]) -> str:
+def noise_sentence(data: Mapping[str, Any], entry: Mapping[str, Any]) -> str:
     noise = entry["noise"]
     share = noise["share"]
     text = (f"Replication noise: with {data['replications_per_point']} replications per point, "
