@@ -18,7 +18,8 @@ import escalate
 from escalate.cli import cli, main
 
 EVENT_NAMES = ("clash", "south_decides", "retaliation", "north_decides", "open_war", "talks_open")
-BUNDLED = sorted(SCENARIOS.glob("*.yaml"))
+# Observations files (observed-*.yaml) sit beside the scenarios but are not scenarios.
+BUNDLED = sorted(p for p in SCENARIOS.glob("*.yaml") if not p.name.startswith("observed"))
 
 
 def escalate_cli(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
