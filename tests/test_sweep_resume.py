@@ -84,7 +84,8 @@ def test_a_killed_sweep_resumes_to_the_uninterrupted_table(
 
 
 def test_half_written_files_are_never_read_as_results(border_file: Path, tmp_path: Path) -> None:
-    """Temporaries left by a crash mid-write are ignored and removed on resume."""
+    """Temporaries left by a crash mid-write, and files cut short, are never read as results:
+    resuming removes them and runs those points again."""
     out = tmp_path / "out"
     small = ["--vary", "p_retaliate=0.1,0.2,0.3", "-n", "20", "--quiet", "--workers", "1"]
     done = escalate_cli("sweep", border_file, *small, "--out", out)
@@ -95,6 +96,8 @@ def test_half_written_files_are_never_read_as_results(border_file: Path, tmp_pat
     (out / "points" / ".00000001.json.tmp").write_text('{"point": 1, "val')
     (out / ".points.csv.tmp").write_text("point,p_ret")
     (out / "points.csv").unlink()
+    # A crash of the machine could leave a renamed file whose content never reached the disk.
+    (out / "points" / "00000002.json").write_text("")
     done = escalate_cli("sweep", border_file, *small, "--out", out, "--resume")
     assert done.returncode == 0, done.stderr
     assert table_bytes(out) == expected

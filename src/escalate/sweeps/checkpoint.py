@@ -193,23 +193,55 @@ class SweepDirectory:
     def write_manifest(self) -> None:
         write_json(self.path / MANIFEST, self.manifest)
 
-    def finished(self, points: int) -> np.ndarray:
-        """A mask of the points whose result file exists."""
+    def finished(self, points: int, *, check: bool = False) -> np.ndarray:
+        """A mask of the points whose result file exists.
+
+        With ``check``, each file is read too: one that a crash of the whole
+        machine left empty or cut short is removed, so that its point runs again.
+        """
         done = np.zeros(points, dtype=bool)
         for entry in os.scandir(self.path / POINTS):
             match = _POINT_FILE.match(entry.name)
-            if match and int(match.group(1)) < points:
-                done[int(match.group(1))] = True
+            if not match or int(match.group(1)) >= points:
+                continue
+            index = int(match.group(1))
+            if check and not _readable(Path(entry.path), index):
+                Path(entry.path).unlink(missing_ok=True)
+                continue
+            done[index] = True
         return done
 
     def record(self, result: PointResult, names: Sequence[str], outcomes: Sequence[str]) -> None:
-        """Keep one finished point's result, atomically."""
-        write_json(point_file(self.path, result.point), result_to_json(result, names, outcomes))
+        """Keep one finished point's result, atomically.
+
+        The file is written under a temporary name and renamed into place, so
+        a process killed at any moment leaves either no file or a whole one.
+        It is not flushed to disk one by one (that would cost more than small
+        points do); after a crash of the machine itself, ``finished(check=True)``
+        finds what was lost.
+        """
+        path = point_file(self.path, result.point)
+        text = json.dumps(result_to_json(result, names, outcomes), ensure_ascii=False,
+                          allow_nan=False) + "\n"
+        temporary = path.with_name(f".{path.name}.tmp")
+        try:
+            temporary.write_text(text, encoding="utf-8")
+            os.replace(temporary, path)
+        except OSError as exc:
+            raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
     def results(self, indices: Iterable[int], names: Sequence[str],
                 expected: np.ndarray) -> Iterator[PointResult]:
         """Read the results of ``indices`` in order, checking each against its design values."""
         return read_results(self.path, indices, names, expected)
+
+
+def _readable(path: Path, index: int) -> bool:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and data.get("point") == index and "values" in data
 
 
 def read_results(directory: Path, indices: Iterable[int], names: Sequence[str],
@@ -239,7 +271,7 @@ class MemoryStore:
     def __init__(self) -> None:
         self.rows: dict[int, PointResult] = {}
 
-    def finished(self, points: int) -> np.ndarray:
+    def finished(self, points: int, *, check: bool = False) -> np.ndarray:
         return np.zeros(points, dtype=bool)
 
     def record(self, result: PointResult, names: Sequence[str], outcomes: Sequence[str]) -> None:

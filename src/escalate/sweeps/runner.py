@@ -175,7 +175,8 @@ def run_sweep(
     try:
         if directory is not None:
             directory.write_manifest()
-        done = store.finished(grid.points)
+        # Files of an earlier session are read once, in case a machine crash cut one short.
+        done = store.finished(grid.points, check=directory is not None and directory.resumed)
         resumed = int(done[selection.start::selection.step].sum()) if len(selection) else 0
         tasks = _tasks(grid, selection, done)
         ran = replications_run = failed_now = 0
