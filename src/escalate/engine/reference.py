@@ -24,6 +24,10 @@ __all__ = ["ReferenceEngine"]
 
 _TOLERANCE = 1e-9
 
+#: At most this many occurrences may be scheduled and not yet due in one replication;
+#: each holds about 1 KB until it is due.
+MAX_QUEUED = 100_000
+
 
 class _Stop(Exception):
     """Raised inside a callback to end the replication (a terminal or a runaway)."""
@@ -82,7 +86,10 @@ class _Run:
         self.values = values
         self.env = simpy.Environment()
         self.live = 0
-        self.pending: dict[int, list[_Instance]] = {}
+        # Occurrences not yet due, withdrawn ones included: they hold memory until then.
+        self.queued = 0
+        # Insertion-ordered sets: firing removes an occurrence in constant time.
+        self.pending: dict[int, dict[_Instance, None]] = {}
         self.occurrences = [0] * len(scenario.events)
         self.total = 0
         self.fired = 0
@@ -123,6 +130,12 @@ class _Run:
 
     def schedule(self, target: int, source: CompiledEvent, delay: float | None = None) -> None:
         event = self.events[target]
+        if self.queued >= MAX_QUEUED:
+            # A graph that fans out faster than it fires would otherwise fill memory.
+            self.terminal = "max_events"
+            self.record(event, "stopped", f"more than {MAX_QUEUED:,} "
+                        "occurrences scheduled and not yet due")
+            raise _Stop
         if delay is None:
             if event.at is not None:
                 delay = max(0.0, event.at - self.env.now)
@@ -132,8 +145,9 @@ class _Run:
             else:
                 delay = 0.0
         instance = _Instance(target)
-        self.pending.setdefault(target, []).append(instance)
+        self.pending.setdefault(target, {})[instance] = None
         self.live += 1
+        self.queued += 1
         timeout = self.env.timeout(delay)
         callback: Callable[[simpy.Event], None] = lambda _e, i=instance: self.fire(i)  # noqa: E731
         timeout.callbacks.append(callback)
@@ -153,11 +167,12 @@ class _Run:
     # -- the semantics -------------------------------------------------------------------------
 
     def fire(self, instance: _Instance) -> None:
+        self.queued -= 1
         if not instance.alive:
             return
         instance.alive = False
         self.live -= 1
-        self.pending[instance.event].remove(instance)
+        del self.pending[instance.event][instance]
         event = self.events[instance.event]
         self.total += 1
         if self.total > self.scenario.max_events:
@@ -197,7 +212,7 @@ class _Run:
                 withdrawn.alive = False
                 self.live -= 1
                 self.record(self.events[target], "cancelled", f"by {event.name}")
-            self.pending[target] = []
+            self.pending[target] = {}
         if event.end is not None:
             self.terminal = event.end
             self.record(event, "fired", f"end: {event.end}")
@@ -257,10 +272,10 @@ class _Run:
         horizon = scenario.horizon
         env = self.env
         self.check_conditions()
-        for root in scenario.roots:
-            self.schedule(root, self.events[root], scenario.events[root].at)
         end_time = horizon
         try:
+            for root in scenario.roots:
+                self.schedule(root, self.events[root], scenario.events[root].at)
             while True:
                 if self.live == 0:
                     self.terminal = "exhausted"
