@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -81,6 +82,9 @@ _installed: SweepContext | None = None
 def _install(context: SweepContext, parent: int) -> None:
     global _installed
     _installed = context
+    # Ctrl-C is the sweep process's to handle (it keeps what finished); a worker's
+    # traceback would only bury its message.  A worker it leaves behind exits below.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
 
 
@@ -142,7 +146,8 @@ class ProcessExecutor:
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  traceback: TracebackType | None) -> None:
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            # After an error or Ctrl-C, do not wait for the points still running.
+            self._pool.shutdown(wait=error is None, cancel_futures=True)
             self._pool = None
 
 
