@@ -70,8 +70,10 @@ class _Compiler:
         line, column = self.map.locate(path)
         if column is not None and "\n" not in text[: error.offset]:
             column += error.offset
+        shown = text if len(text) <= 80 else text[:77] + "..."
+        message = f"{error.message} in expression {shown!r}" if text.strip() else error.message
         self.problems.append(Diagnostic(
-            f"{error.message} in expression {text!r}", path=_path_text(path), file=self.map.file,
+            message, path=_path_text(path), file=self.map.file,
             line=line, column=column, hint=error.hint))
 
     def check_name(self, path: PathKey, name: str, kind: str) -> None:
@@ -184,6 +186,9 @@ class _Compiler:
             self.problem(("state", "level"), f"initial level {level} is outside the ladder "
                          f"(0 to {len(ladder) - 1})")
         integer[names.index("level")] = True
+        # `level` is a number even when its initial value is wrong, so that one
+        # mistake there is not reported again at every use of `level`.
+        self.types["level"] = "number"
         return names, initial, integer
 
     def parameters(self) -> tuple[list[str], list[Any], list[Any]]:
@@ -409,6 +414,7 @@ class _Compiler:
                  index: Mapping[str, int]) -> list[Branch]:
         branches = []
         constant_total = 0.0
+        out_of_range = False
         for target, probability in choose.items():
             if target == "otherwise":
                 continue
@@ -422,9 +428,10 @@ class _Compiler:
                 if not 0 <= value <= 1:
                     self.problem(where, f"probability {value:g} is outside [0, 1]",
                                  "write probabilities as 0.3 or '30%'")
+                    out_of_range = True
                 constant_total += value
             branches.append(Branch(ref, formula))
-        if constant_total > 1 + 1e-9:
+        if constant_total > 1 + 1e-9 and not out_of_range:
             self.problem(path, f"the probabilities sum to {constant_total:g}, more than 1",
                          "lower them, or let `otherwise` take the remainder")
         if "otherwise" in choose:

@@ -35,6 +35,7 @@ _EXPECTED = {
     "date_parsing": "a date (YYYY-MM-DD)",
     "date_from_datetime_parsing": "a date (YYYY-MM-DD)",
     "finite_number": "a finite number",
+    "model_type": "a mapping (key: value lines)",
 }
 
 
@@ -90,16 +91,70 @@ def _describe(value: Any) -> str:
     return f"{type(value).__name__} {text}" if not isinstance(value, str) else text
 
 
+def _is_type_error(kind: str, path: PathKey) -> bool:
+    """Tell whether an error only says the value is of the wrong kind."""
+    return kind in _EXPECTED or (kind == "literal_error" and path != ("escalate",))
+
+
+def _expectation(item: Any) -> str:
+    if item["type"] == "literal_error":
+        return str(item.get("ctx", {}).get("expected", "one of the allowed words"))
+    return _EXPECTED[item["type"]]
+
+
+def _merged_type_errors(
+    items: list[tuple[Any, PathKey]], source_map: SourceMap
+) -> dict[PathKey, Diagnostic]:
+    """Turn the per-member errors of a union into one message per value.
+
+    A value that fits no member of ``bool | int | float | str`` gets one error
+    per member from pydantic; a user wants one sentence listing what would do.
+    When one member got further into the value (a list whose item is wrong),
+    the shallower "wrong kind" errors of the other members are dropped.
+    """
+    paths = [path for _, path in items]
+    grouped: dict[PathKey, list[Any]] = {}
+    for item, path in items:
+        if not _is_type_error(item["type"], path):
+            continue
+        if any(len(other) > len(path) and other[: len(path)] == path for other in paths):
+            continue
+        grouped.setdefault(path, []).append(item)
+    merged: dict[PathKey, Diagnostic] = {}
+    for path, group in grouped.items():
+        if any(item["type"] == "finite_number" for item in group):
+            expected = [_EXPECTED["finite_number"]]
+        else:
+            expected = list(dict.fromkeys(_expectation(item) for item in group))
+            if _EXPECTED["float_type"] in expected and _EXPECTED["int_type"] in expected:
+                expected.remove(_EXPECTED["int_type"])
+        if len(expected) > 1:
+            expected = [e.replace("true or false", "true/false") for e in expected]
+            wanted = ", ".join(expected[:-1]) + " or " + expected[-1]
+        else:
+            wanted = expected[0]
+        merged[path] = source_map.diagnostic(
+            path, f"expected {wanted}, found {_describe(group[0].get('input'))}")
+    return merged
+
+
 def diagnostics_from_validation(
     error: ValidationError, data: Any, source_map: SourceMap
 ) -> list[Diagnostic]:
     """Explain each pydantic error with position, field path, expectation and a hint."""
     found: list[Diagnostic] = []
-    for item in error.errors(include_url=False):
+    items = [(item, _data_path(data, tuple(item["loc"])))
+             for item in error.errors(include_url=False)]
+    merged = _merged_type_errors(items, source_map)
+    for item, path in items:
         loc = tuple(item["loc"])
         kind = item["type"]
-        path = _data_path(data, loc)
         value = item.get("input")
+        if _is_type_error(kind, path):
+            diagnostic = merged.pop(path, None)
+            if diagnostic is not None:
+                found.append(diagnostic)
+            continue
         if kind == "extra_forbidden":
             parent = path[:-1] if path and path == _data_path(data, loc) else path
             field = str(loc[-1])
@@ -131,9 +186,6 @@ def diagnostics_from_validation(
             found.append(source_map.diagnostic(
                 path, f"unsupported format version {value!r}; this version reads format "
                 f"{model.FORMAT_VERSION}", hint=f"write `escalate: {model.FORMAT_VERSION}`"))
-        elif kind in _EXPECTED:
-            found.append(source_map.diagnostic(
-                path, f"expected {_EXPECTED[kind]}, found {_describe(value)}"))
         else:
             message = item["msg"]
             if message.startswith("Value error, "):

@@ -183,8 +183,11 @@ class _Parser:
         expr = self.or_()
         kind, text, offset = self.peek()
         if kind != "end":
-            raise ExpressionError(f"unexpected {text!r} after a complete expression", offset,
-                                  "join conditions with `and`/`or`")
+            hint = {
+                ")": "there is a `)` without its `(`",
+                "%": "write percentages right after the number (30%); there is no modulo",
+            }.get(text, "join conditions with `and`/`or`")
+            raise ExpressionError(f"unexpected {text!r} after a complete expression", offset, hint)
         return expr
 
     def _nest(self) -> None:
@@ -265,7 +268,8 @@ class _Parser:
                 self.take()
                 value /= 100.0
             if not math.isfinite(value):
-                raise ExpressionError(f"the number {text} is too large", offset)
+                shown = text if len(text) <= 20 else text[:17] + "..."
+                raise ExpressionError(f"the number {shown} is too large", offset)
             return Expr("num", offset, value)
         if kind == "name":
             if text in ("true", "false"):
@@ -329,12 +333,15 @@ def _check_constant_powers(expr: Expr) -> None:
         if exponent is not None and abs(exponent) > MAX_CONSTANT_EXPONENT:
             raise ExpressionError(f"the exponent {exponent:g} is too large", expr.offset)
         if base is not None and exponent is not None:
+            shown = f"({base:g}) ** {exponent:g}" if base < 0 else f"{base:g} ** {exponent:g}"
             try:
                 result = float(base) ** float(exponent)
             except (OverflowError, ZeroDivisionError) as exc:
-                raise ExpressionError(f"{base:g} ** {exponent:g} cannot be computed", expr.offset) from exc
-            if isinstance(result, complex) or not math.isfinite(result):
-                raise ExpressionError(f"{base:g} ** {exponent:g} is not a finite number", expr.offset)
+                raise ExpressionError(f"{shown} cannot be computed", expr.offset) from exc
+            if isinstance(result, complex):
+                raise ExpressionError(f"{shown} is not a real number", expr.offset)
+            if not math.isfinite(result):
+                raise ExpressionError(f"{shown} is not a finite number", expr.offset)
 
 
 def _fold(expr: Expr) -> float | None:
@@ -413,9 +420,18 @@ def _clip(x: float, low: float, high: float) -> float:
     return min(max(x, low), high)
 
 
+# Spelled out so that a single argument works: the builtins would iterate over it.
+def _min(*values: float) -> float:
+    return min(values)
+
+
+def _max(*values: float) -> float:
+    return max(values)
+
+
 _SCALAR_FUNCTIONS: dict[str, Callable[..., Any]] = {
-    "min": min,
-    "max": max,
+    "min": _min,
+    "max": _max,
     "clip": _clip,
     "abs": abs,
     "floor": math.floor,

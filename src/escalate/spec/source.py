@@ -26,6 +26,7 @@ __all__ = ["Limits", "SourceMap", "read_yaml_file", "read_yaml_text"]
 
 PathKey = tuple[str | int, ...]
 
+_NULL_TAG = "tag:yaml.org,2002:null"
 _CORE_TAGS = {
     "tag:yaml.org,2002:str",
     "tag:yaml.org,2002:int",
@@ -126,26 +127,26 @@ def read_yaml_text(
         raise ScenarioError([Diagnostic(
             f"text is {len(text):,} characters; the limit is {limits.max_file_bytes:,}",
             file=file)])
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as exc:
+        raise _unreadable_character(exc, text, file) from exc
     try:
         try:
             root = loader.get_single_node()
+        except yaml.reader.ReaderError as exc:
+            raise _unreadable_character(exc, text, file) from exc
         except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            problem = exc.problem or exc.context or "invalid YAML"
-            raise ScenarioError([Diagnostic(
-                f"invalid YAML: {problem}",
-                file=file,
-                line=mark.line + 1 if mark else None,
-                column=mark.column + 1 if mark else None,
-                hint="check indentation, colons and quotes near this place")]) from exc
+            raise ScenarioError([_syntax_diagnostic(exc, file)]) from exc
         except yaml.YAMLError as exc:
             raise ScenarioError([Diagnostic(f"invalid YAML: {exc}", file=file)]) from exc
         except RecursionError as exc:
             raise ScenarioError([Diagnostic(
                 "the YAML is nested too deeply to read", file=file,
                 hint=f"at most {limits.max_depth} levels are allowed")]) from exc
-        if root is None:
+        if root is None or (isinstance(root, ScalarNode) and root.tag == _NULL_TAG
+                            and not root.value):
+            # A lone `---` gives an empty null document: the same as an empty file.
             raise ScenarioError([Diagnostic(
                 "the file is empty", file=file, line=1, column=1,
                 hint="a scenario starts with `escalate: 1` and a `name:`")])
@@ -158,6 +159,42 @@ def read_yaml_text(
         loader.dispose()
 
 
+def _shorten(text: str, limit: int = 40) -> str:
+    """Quote ``text`` for a message, cut to ``limit`` characters."""
+    return repr(text if len(text) <= limit else text[: limit - 3] + "...")
+
+
+def _syntax_diagnostic(exc: yaml.MarkedYAMLError, file: str) -> Diagnostic:
+    """Place a YAML syntax error where the parser noticed it, naming where the construct began."""
+    mark = exc.problem_mark or exc.context_mark
+    problem = exc.problem or exc.context or "invalid YAML"
+    context, start = exc.context, exc.context_mark
+    if context and problem.startswith("but "):
+        # PyYAML splits "expected X, but found Y" between context and problem.
+        problem = f"{context}, {problem}"
+    elif context and start is not None and (mark is None or start.line != mark.line):
+        problem = f"{problem} ({context} at line {start.line + 1})"
+    hint = ("indent with spaces: YAML does not allow tabs there" if "'\\t'" in problem
+            else "check indentation, colons and quotes near this place")
+    return Diagnostic(
+        f"invalid YAML: {problem}",
+        file=file,
+        line=mark.line + 1 if mark else None,
+        column=mark.column + 1 if mark else None,
+        hint=hint)
+
+
+def _unreadable_character(exc: yaml.reader.ReaderError, text: str, file: str) -> ScenarioError:
+    """Report a control character that YAML refuses, at its line and column."""
+    position = exc.position
+    line = text.count("\n", 0, position) + 1
+    column = position - (text.rfind("\n", 0, position) + 1) + 1
+    return ScenarioError([Diagnostic(
+        f"the control character #x{exc.character:04x} is not allowed in YAML",
+        file=file, line=line, column=column,
+        hint="remove control characters; tabs and line breaks are the only ones allowed")])
+
+
 class _Converter:
     """Walks a composed node tree, checking tags and bounds, recording positions."""
 
@@ -168,9 +205,9 @@ class _Converter:
         self.nodes = 0
         self.problems: list[Diagnostic] = []
 
-    def _fail(self, node: Node, message: str, hint: str = "") -> ScenarioError:
+    def _fail(self, node: Node, message: str, hint: str = "", path: PathKey = ()) -> ScenarioError:
         return ScenarioError([Diagnostic(
-            message, file=self.map.file, line=node.start_mark.line + 1,
+            message, path=format_path(path), file=self.map.file, line=node.start_mark.line + 1,
             column=node.start_mark.column + 1, hint=hint)])
 
     def convert(self, node: Node, path: PathKey, depth: int) -> Any:
@@ -197,15 +234,24 @@ class _Converter:
         assert isinstance(node, ScalarNode)
         if len(node.value) > self.limits.max_string_chars:
             raise self._fail(node, f"a value of {len(node.value):,} characters; the limit is "
-                             f"{self.limits.max_string_chars:,}")
+                             f"{self.limits.max_string_chars:,}", path=path)
         constructor = SafeConstructor.yaml_constructors[node.tag]
         try:
             value = constructor(self.loader, node)
         except (ValueError, yaml.YAMLError) as exc:
-            raise self._fail(node, f"cannot read the value {node.value!r}: {exc}") from exc
+            raise self._fail(node, f"cannot read the value {_shorten(node.value)}: {exc}",
+                             path=path) from exc
         if isinstance(value, dt.datetime):
             raise self._fail(node, f"{node.value!r}: times of day are not supported",
-                             hint="write a date (2024-11-17) or a duration from the start")
+                             hint="write a date (2024-11-17) or a duration from the start",
+                             path=path)
+        if isinstance(value, int) and not isinstance(value, bool):
+            try:
+                float(value)
+            except OverflowError as exc:
+                # Every number ends up as a float; refuse here rather than crash later.
+                raise self._fail(node, f"the number {_shorten(node.value)} is too large",
+                                 hint="numbers must be below about 1e308", path=path) from exc
         return value
 
     def _mapping(self, node: MappingNode, path: PathKey, depth: int) -> dict[str, Any]:
