@@ -80,5 +80,6 @@ def test_dask_local_from_the_command_line(border_file: Path, tmp_path: Path) -> 
 
 def test_an_unreachable_scheduler_is_a_usage_error() -> None:
     """A scheduler address nothing listens on is a UsageError naming the address."""
+    executor = DaskExecutor("tcp://127.0.0.1:9", connect_seconds=1)
     with pytest.raises(UsageError, match=r"cannot reach the Dask scheduler at tcp://127\.0\.0\.1:9"):
-        DaskExecutor("tcp://127.0.0.1:9", connect_seconds=1)
+        executor.__enter__()

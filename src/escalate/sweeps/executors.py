@@ -176,33 +176,57 @@ class DaskExecutor:
         distributed: Any = dask_distributed
         if (scheduler is None) == (local_workers is None):
             raise UsageError("give either a scheduler address or a number of local workers")
+        if local_workers is not None and (isinstance(local_workers, bool) or local_workers < 1):
+            raise UsageError(f"--dask-local needs at least 1 worker, found {local_workers!r}")
         self._distributed = distributed
-        self._cluster: Any = None
-        self._own_client = not isinstance(scheduler, distributed.Client)
-        if local_workers is not None:
-            if isinstance(local_workers, bool) or local_workers < 1:
-                raise UsageError(f"--dask-local needs at least 1 worker, found {local_workers!r}")
-            self._cluster = distributed.LocalCluster(
-                n_workers=local_workers, threads_per_worker=1, processes=True,
-                host="127.0.0.1", dashboard_address=None)
-            self.client = distributed.Client(self._cluster)
-            self.address = "local"
-        elif isinstance(scheduler, distributed.Client):
-            self.client = scheduler
-            self.address = str(scheduler.scheduler.address)
-        else:
-            try:
-                self.client = distributed.Client(str(scheduler), timeout=connect_seconds)
-            except OSError as exc:
-                raise UsageError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from exc
-            self.address = str(scheduler)
+        self.scheduler = scheduler
         self.local_workers = local_workers
+        self.connect_seconds = connect_seconds
+        self._cluster: Any = None
+        self._client: Any = scheduler if isinstance(scheduler, distributed.Client) else None
+        self._own_client = self._client is None
+
+    @property
+    def client(self) -> Any:
+        """The connected client; raises :class:`UsageError` outside ``with``."""
+        if self._client is None:
+            raise UsageError("use the Dask executor in a `with` block")
+        return self._client
 
     def describe(self) -> dict[str, Any]:
-        threads = sum(self.client.nthreads().values())
-        if self._cluster is not None:
+        if self.local_workers is not None:
             return {"kind": "dask-local", "workers": self.local_workers}
-        return {"kind": "dask", "scheduler": self.address, "workers": threads}
+        address = (str(self.scheduler.scheduler.address) if not self._own_client
+                   else str(self.scheduler))
+        return {"kind": "dask", "scheduler": address,
+                "workers": sum(self.client.nthreads().values())}
+
+    def __enter__(self) -> Self:
+        """Start the local cluster, or connect to the scheduler (only now: nothing before
+        the sweep's checks pass)."""
+        distributed = self._distributed
+        if self.local_workers is not None:
+            self._cluster = distributed.LocalCluster(
+                n_workers=self.local_workers, threads_per_worker=1, processes=True,
+                host="127.0.0.1", dashboard_address=None)
+            self._client = distributed.Client(self._cluster)
+        elif self._own_client:
+            try:
+                self._client = distributed.Client(str(self.scheduler),
+                                                  timeout=self.connect_seconds)
+            except OSError as exc:
+                raise UsageError(f"cannot reach the Dask scheduler at {self.scheduler}: "
+                                 f"{exc}") from exc
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        if self._own_client and self._client is not None:
+            self._client.close()
+            self._client = None
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None
 
     def _submit(self, context: SweepContext, task: PointTask) -> Any:
         # The context goes with each task rather than scattered once: a scattered copy
@@ -243,15 +267,6 @@ class DaskExecutor:
                 finished.add(future)
                 break
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 traceback: TracebackType | None) -> None:
-        if self._own_client:
-            self.client.close()
-        if self._cluster is not None:
-            self._cluster.close()
 
 
 def parse_shard(text: str) -> tuple[int, int]:

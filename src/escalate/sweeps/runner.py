@@ -193,6 +193,7 @@ def run_sweep(
         if progress is not None:
             progress(SweepProgress(len(selection), resumed, 0, resumed, 0, 0.0))
         with executor:
+            manifest["executor"] = executor.describe()
             for result in executor.map(context, tasks):
                 store.record(result, grid.names, outcomes)
                 ran += 1
@@ -248,7 +249,7 @@ def _manifest(scenario: Scenario, grid: Design, context: SweepContext, executor:
     if context.precision is not None:
         manifest["precision"] = {"half_width": context.precision, "block": context.replications,
                                  "max_replications": context.max_replications}
-    manifest["executor"] = executor.describe()
+    manifest["executor"] = {"kind": "starting"}
     if shard is not None:
         manifest["shard"] = {"index": shard[0], "count": shard[1], "points": selected}
     manifest.update(versions=package_versions(), command=sys.argv,
