@@ -2,7 +2,10 @@
 
 Every draw goes through :func:`draw_delay` or :func:`draw_uncertain`, which
 accept ``size`` so the reference engine (one value) and the batch engine (an
-array) share one definition of each distribution.
+array) share one definition of each distribution.  The batch engine draws its
+delays by :func:`delay_from_uniforms` instead, from uniform numbers its
+blocks' streams deal out: the same distributions, sampled by inversion (or,
+for gamma, by rejection).
 """
 
 from __future__ import annotations
@@ -10,17 +13,21 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 __all__ = [
     "DELAY_ARGUMENTS",
+    "DELAY_UNIFORMS",
     "UNCERTAINTY_ARGUMENTS",
     "UncertainParameter",
     "check_delay_arguments",
+    "delay_from_uniforms",
     "draw_delay",
     "draw_uncertain",
     "fit_ci90",
+    "invalid_delay_arguments",
 ]
 
 #: kind -> argument names, in the order the engines pass them
@@ -33,6 +40,17 @@ DELAY_ARGUMENTS: dict[str, tuple[str, ...]] = {
     "gamma": ("shape", "mean"),
     "weibull": ("shape", "scale"),
     "empirical": (),
+}
+#: kind -> how many uniform numbers :func:`delay_from_uniforms` needs for one delay
+DELAY_UNIFORMS: dict[str, int] = {
+    "fixed": 0,
+    "exponential": 1,
+    "uniform": 1,
+    "triangular": 1,
+    "lognormal": 2,
+    "gamma": 5,
+    "weibull": 1,
+    "empirical": 1,
 }
 UNCERTAINTY_ARGUMENTS: dict[str, tuple[str, ...]] = {
     "beta": ("alpha", "beta"),
@@ -105,6 +123,108 @@ def draw_delay(
         index = rng.integers(0, len(args), size)
         return args[int(index)] if size is None else np.asarray(args)[index]
     raise ValueError(f"unknown delay kind {kind!r}")
+
+
+def invalid_delay_arguments(kind: str, args: Sequence[Any]) -> Any:
+    """Where :func:`check_delay_arguments` would object, for arguments given as arrays.
+
+    Returns a boolean array (or one flag when every argument is a plain value).
+    """
+    finite = np.logical_and.reduce([np.isfinite(a) for a in args]) if args else True
+    if kind == "fixed":
+        valid = np.greater_equal(args[0], 0)
+    elif kind == "exponential":
+        valid = np.greater(args[0], 0)
+    elif kind == "uniform":
+        valid = np.greater_equal(args[0], 0) & np.greater_equal(args[1], args[0])
+    elif kind == "triangular":
+        low, mode, high = args
+        valid = (np.greater_equal(low, 0) & np.less_equal(low, mode) & np.less_equal(mode, high)
+                 & np.not_equal(low, high))
+    elif kind == "lognormal":
+        valid = np.greater(args[0], 0) & np.greater_equal(args[1], 0)
+    elif kind in ("gamma", "weibull"):
+        valid = np.greater(args[0], 0) & np.greater(args[1], 0)
+    elif kind == "empirical":
+        valid = np.logical_and.reduce([np.greater_equal(a, 0) for a in args])
+    else:
+        raise ValueError(f"unknown delay kind {kind!r}")
+    return ~(finite & valid)
+
+
+def delay_from_uniforms(kind: str, args: Sequence[Any], uniforms: np.ndarray) -> np.ndarray:
+    """Turn independent uniforms on [0, 1) into delays from a checked distribution.
+
+    ``uniforms`` has :data:`DELAY_UNIFORMS` ``[kind]`` rows and one column per
+    delay; ``args`` are plain values or arrays with one value per column.
+    Gamma delays are drawn by Marsaglia and Tsang's method with two tries;
+    where both are rejected (fewer than three draws in a thousand) the result
+    is NaN, and the caller tries again with fresh uniforms.
+    """
+    count = uniforms.shape[1]
+    if kind == "fixed":
+        return np.broadcast_to(np.asarray(args[0], dtype=float), (count,))
+    u = uniforms[0] if len(uniforms) else None
+    if kind == "exponential":
+        return -np.log1p(-u) * args[0]
+    if kind == "uniform":
+        return args[0] + (np.subtract(args[1], args[0])) * u
+    if kind == "triangular":
+        # the inversion numpy's own triangular sampler uses
+        low, mode, high = args
+        base = np.subtract(high, low)
+        left = np.subtract(mode, low)
+        rising = low + np.sqrt(u * base * left)
+        falling = high - np.sqrt((1.0 - u) * base * np.subtract(high, mode))
+        return np.where(u <= left / base, rising, falling)
+    if kind == "lognormal":
+        radius = np.sqrt(-2.0 * np.log1p(-uniforms[0]))
+        normal = radius * np.cos(2.0 * math.pi * uniforms[1])
+        return args[0] * np.exp(np.multiply(args[1], normal))
+    if kind == "gamma":
+        shape, mean = args
+        return _gamma(np.broadcast_to(np.asarray(shape, dtype=float), (count,)), uniforms) \
+            * np.divide(mean, shape)
+    if kind == "weibull":
+        shape, scale = args
+        return np.multiply(scale, (-np.log1p(-u)) ** np.divide(1.0, shape))
+    if kind == "empirical":
+        index = np.minimum((u * len(args)).astype(np.intp), len(args) - 1)
+        if all(np.ndim(a) == 0 for a in args):
+            return np.asarray(args, dtype=float)[index]
+        table = np.stack([np.broadcast_to(np.asarray(a, dtype=float), (count,)) for a in args])
+        return np.take_along_axis(table, index[None, :], axis=0)[0]
+    raise ValueError(f"unknown delay kind {kind!r}")
+
+
+def _gamma(shape: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
+    """Standard gamma variates by Marsaglia and Tsang (2000); NaN where both tries failed.
+
+    Rows of ``uniforms``: two for a pair of normals (Box and Muller), one per
+    try to accept, one to scale a variate of shape + 1 down to a shape below 1.
+    """
+    boosted = shape < 1
+    alpha = np.where(boosted, shape + 1.0, shape)
+    d = alpha - 1.0 / 3.0
+    c = 1.0 / np.sqrt(9.0 * d)
+    radius = np.sqrt(-2.0 * np.log1p(-uniforms[0]))
+    angle = 2.0 * math.pi * uniforms[1]
+    result = _gamma_try(d, c, radius * np.cos(angle), uniforms[2])
+    failed = np.flatnonzero(np.isnan(result))
+    if len(failed):
+        # The second try, only where the first was rejected.
+        result[failed] = _gamma_try(d[failed], c[failed],
+                                    radius[failed] * np.sin(angle[failed]), uniforms[3, failed])
+    if boosted.any():
+        result = np.where(boosted, result * (1.0 - uniforms[4]) ** (1.0 / shape), result)
+    return result
+
+
+def _gamma_try(d: np.ndarray, c: np.ndarray, normal: np.ndarray, uniform: np.ndarray) -> np.ndarray:
+    v = (1.0 + c * normal) ** 3
+    with np.errstate(invalid="ignore", divide="ignore"):
+        accept = (v > 0) & (np.log1p(-uniform) < 0.5 * normal * normal + d - d * v + d * np.log(v))
+    return np.where(accept, d * v, np.nan)
 
 
 @dataclass(frozen=True, slots=True)

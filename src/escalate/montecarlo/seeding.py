@@ -5,6 +5,11 @@ Replication ``i`` of a run draws only from the stream keyed by ``(seed, i)``
 subset of replications can run anywhere and give the same numbers.  A sweep's
 design (Latin hypercube, scrambled Sobol) draws from its own stream, disjoint
 from every replication's.
+
+The batch engine, which advances many replications together, draws from
+streams keyed by ``(seed, block)`` (``(seed, point, block)`` in a sweep)
+instead, replication ``r`` belonging to block ``r // block_size``: see
+:class:`BlockStreams`.
 """
 
 from __future__ import annotations
@@ -15,13 +20,16 @@ import numpy as np
 
 from ..errors import UsageError
 
-__all__ = ["SeedLike", "design_rng", "normalize_seed", "replication_rng"]
+__all__ = ["BlockStreams", "SeedLike", "design_rng", "normalize_seed", "replication_rng"]
 
 SeedLike = int | np.random.SeedSequence | np.random.Generator | None
 
 # Replication streams are keyed by one or two indices below 2**32; a three-part
 # key can never be one of them.
 _DESIGN_KEY = (2**32, 0, 0)
+# Block streams start with their own tag, so they are disjoint from both.
+_BLOCK_KEY = 2**32 + 1
+_EVENTS, _PARAMETERS = 0, 1
 
 
 def normalize_seed(seed: Any) -> int:
@@ -59,3 +67,31 @@ def replication_rng(seed: int, replication: int, point: int | None = None) -> np
 def design_rng(seed: int) -> np.random.Generator:
     """Return the stream that a sweep's design (LHS, Sobol scrambling) draws from."""
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=_DESIGN_KEY)))
+
+
+class BlockStreams:
+    """The random streams of the batch engine for one run (or one sweep point).
+
+    Each block of replications has two streams, keyed by
+    ``(seed, [point,] block)`` and a purpose: one for the delays and choices
+    of its replications, one for their uncertain parameters.
+    """
+
+    __slots__ = ("point", "seed")
+
+    def __init__(self, seed: int, point: int | None = None) -> None:
+        self.seed = seed
+        self.point = point
+
+    def _generator(self, purpose: int, block: int) -> np.random.Generator:
+        point = 0 if self.point is None else self.point + 1
+        key = (_BLOCK_KEY, purpose, point, block)
+        return np.random.Generator(np.random.PCG64(np.random.SeedSequence(self.seed, spawn_key=key)))
+
+    def events(self, block: int) -> np.random.Generator:
+        """The stream of a block's delays and choices."""
+        return self._generator(_EVENTS, block)
+
+    def parameters(self, block: int) -> np.random.Generator:
+        """The stream that a block's uncertain parameters are drawn from."""
+        return self._generator(_PARAMETERS, block)

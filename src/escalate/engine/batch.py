@@ -1,0 +1,472 @@
+"""The batch engine: many replications advanced together as numpy arrays.
+
+It gives a scenario the meaning that the reference engine
+(:mod:`~escalate.engine.reference`, ``docs/semantics.md``) defines, for a
+chunk of replications at once.  Each replication owns a column of a
+:class:`~escalate.engine.pending.PendingTable`.  Every iteration pops the
+next instance of every running replication, groups the replications by the
+event that fires, and applies that event to each group with masks, step for
+step as ``_Run.fire`` does for one replication: the ``max_events`` guard,
+the ``when`` guard (a skipped firing only repeats), updates in order with the
+whole-number check, the ladder check, path and outcome records, ``when``
+outcomes, cancels, ``end``, ``then``, ``choose`` (probabilities checked per
+replication) and ``repeat``.  A replication stops at a terminal, when nothing
+is pending, at the horizon, or at the runaway guard.
+
+Randomness: replication ``r`` belongs to block ``r // BLOCK_SIZE``, and
+every block has its own streams (``montecarlo.seeding.BlockStreams``).  At
+each iteration a block's stream deals the uniform numbers its firing
+replications may need, in replication order; delays are drawn from them by
+:func:`~escalate.distributions.delay_from_uniforms`.  Blocks are always
+simulated whole, the replications not asked for being dropped from the
+results, so that a replication's numbers depend on the seed, its index and
+the scenario only, never on how a run is split into chunks, workers or
+shards.  They are not the reference engine's numbers, which come from
+streams keyed by replication.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any, Protocol
+
+import numpy as np
+
+from ..compiled import CompiledEvent, CompiledScenario
+from ..distributions import (
+    check_delay_arguments,
+    delay_from_uniforms,
+    draw_uncertain,
+    invalid_delay_arguments,
+)
+from ..errors import SimulationError
+from .pending import PendingTable
+from .plan import Compiled, DelayPlan, EventPlan, SchedulePlan, build_plans
+from .records import ChunkRecords
+from .vectorized import VectorEvaluationError, compile_vectorized
+
+__all__ = ["BLOCK_SIZE", "BatchEngine", "BlockStreamSource"]
+
+#: replications per block: the unit that random streams are keyed by and
+#: that is simulated whole
+BLOCK_SIZE = 1024
+#: blocks simulated together: memory stays flat whatever the number of replications
+CHUNK_BLOCKS = 64
+_TOLERANCE = 1e-9
+
+
+class BlockStreamSource(Protocol):
+    """Where the batch engine's random streams come from (``montecarlo.seeding.BlockStreams``)."""
+
+    def events(self, block: int) -> np.random.Generator: ...
+
+    def parameters(self, block: int) -> np.random.Generator: ...
+
+
+class BatchEngine:
+    """Runs chunks of replications of a compiled scenario with numpy."""
+
+    name = "batch"
+
+    def __init__(self, scenario: CompiledScenario, *, uncertainty: bool = False,
+                 chunk_blocks: int = CHUNK_BLOCKS) -> None:
+        self.scenario = scenario
+        self.uncertainty = uncertainty
+        self.chunk_blocks = chunk_blocks
+        offset = scenario.parameter_offset
+        varying = {offset + p for p in scenario.uncertain_parameters} if uncertainty else set()
+        constants = {offset + i: value for i, value in enumerate(scenario.parameter_values)
+                     if offset + i not in varying}
+        self.plans: tuple[EventPlan, ...] = build_plans(scenario, constants)
+        self.uniforms = np.array([plan.uniforms for plan in self.plans], dtype=np.intp)
+        self.conditions = [(k, Compiled(o.condition, compile_vectorized(
+                               o.condition.tree, scenario.slots, constants)))
+                           for k, o in enumerate(scenario.outcomes)
+                           if o.kind == "when" and o.condition is not None]
+        self.terminal_codes = {label: code for code, label in enumerate(scenario.terminals)}
+        self.terminal_outcomes = {
+            code: tuple(k for k, o in enumerate(scenario.outcomes)
+                        if o.kind == "terminal" and o.terminal == label)
+            for label, code in self.terminal_codes.items()}
+        self.counted = tuple(p.event.index for p in self.plans if p.repeat_max is not None)
+        self.capacity = max(4, len(scenario.roots) + 4)
+        successors = max(len(e.then) + 2 for e in scenario.events)
+        self.order_dtype = (np.int32 if (scenario.max_events + 1) * successors + len(scenario.roots)
+                            < 2**31 else np.int64)
+
+    def run(self, streams: BlockStreamSource, first: int, count: int) -> Iterator[ChunkRecords]:
+        """Yield the records of replications ``first`` to ``first + count - 1``, a chunk at a time.
+
+        Whole blocks are simulated and the replications outside the range left
+        out of the records.  Raises :class:`SimulationError` when a simulated
+        replication fails, naming the first failing one of its chunk.
+        """
+        stop = first + count
+        block = first // BLOCK_SIZE
+        last = (stop - 1) // BLOCK_SIZE
+        while block <= last:
+            blocks = min(self.chunk_blocks, last + 1 - block)
+            records = _Chunk(self, streams, block, blocks).run()
+            start = block * BLOCK_SIZE
+            low, high = max(first, start) - start, min(stop, start + len(records)) - start
+            yield records if (low, high) == (0, len(records)) else records.select(low, high)
+            block += blocks
+
+
+class _Chunk:
+    """The mutable state of one chunk of replications (one column per replication)."""
+
+    def __init__(self, engine: BatchEngine, streams: BlockStreamSource, block: int,
+                 blocks: int) -> None:
+        scenario = engine.scenario
+        count = blocks * BLOCK_SIZE
+        self.engine = engine
+        self.scenario = scenario
+        self.plans = engine.plans
+        self.streams = streams
+        self.block = block
+        self.first = block * BLOCK_SIZE
+        self.count = count
+        self.generators = [streams.events(b) for b in range(block, block + blocks)]
+        self.columns: list[Any] = [None] * (scenario.now_slot + 1)
+        for slot, value in enumerate(scenario.state_initial):
+            self.columns[slot] = np.full(count, value, dtype=bool if isinstance(value, bool)
+                                         else float)
+        self.parameters = (self.draw_parameters(blocks) if engine.uncertainty
+                           else np.empty((count, 0)))
+        self.now = self.columns[scenario.now_slot] = np.zeros(count)
+        self.level = self.columns[scenario.level_slot]
+        self.max_level = self.level.astype(np.int64)
+        self.outcome_times = np.full((len(scenario.outcomes), count), np.nan)
+        self.ranks = np.full((len(scenario.events), count), -1, dtype=np.int16)
+        self.distinct = np.zeros(count, dtype=np.int16)
+        self.terminal = np.zeros(count, dtype=np.intp)
+        self.end_time = np.zeros(count)
+        self.popped = np.zeros(count, dtype=np.int64)
+        self.skipped = np.zeros(count, dtype=np.int64)
+        self.occurrences = {event: np.zeros(count, dtype=np.int64) for event in engine.counted}
+        self.pending = PendingTable(count, capacity=engine.capacity,
+                                    event_dtype=np.int16 if len(scenario.events) < 2**15
+                                    else np.int32, order_dtype=engine.order_dtype)
+        self.iteration = 0
+        self.pool = np.empty(0)
+        self.offsets = np.empty(0, dtype=np.intp)
+
+    def draw_parameters(self, blocks: int) -> np.ndarray:
+        """Each block's uncertain parameters from its stream, clipped to their ranges."""
+        scenario = self.scenario
+        drawn = np.empty((self.count, len(scenario.uncertain_parameters)))
+        for b in range(blocks):
+            rng = self.streams.parameters(self.block + b)
+            for j, p in enumerate(scenario.uncertain_parameters):
+                uncertainty = scenario.parameter_uncertainty[p]
+                assert uncertainty is not None
+                drawn[b * BLOCK_SIZE:(b + 1) * BLOCK_SIZE, j] = draw_uncertain(uncertainty, rng,
+                                                                               BLOCK_SIZE)
+        for j, p in enumerate(scenario.uncertain_parameters):
+            bounds = scenario.spec.parameters[scenario.parameter_names[p]].range
+            if bounds is not None:
+                np.clip(drawn[:, j], bounds[0], bounds[1], out=drawn[:, j])
+            self.columns[scenario.parameter_offset + p] = np.ascontiguousarray(drawn[:, j])
+        return drawn
+
+    def deal(self, rows: np.ndarray, events: np.ndarray) -> None:
+        """Draw the uniforms that ``rows`` (firing ``events``) may need in this iteration.
+
+        Each block's stream deals its firing replications, in order, as many
+        numbers as their event may use; ``offsets`` says where each one's start.
+        """
+        need = self.engine.uniforms.take(events)
+        ends = np.cumsum(need)
+        self.offsets = ends - need
+        self.pool = np.empty(int(ends[-1]) if len(ends) else 0)
+        if not len(self.pool):
+            return
+        blocks = rows // BLOCK_SIZE
+        starts = np.flatnonzero(np.diff(blocks, prepend=-1))
+        limits = [*self.offsets.take(starts).tolist(), len(self.pool)]
+        for k, b in enumerate(blocks.take(starts).tolist()):
+            if limits[k + 1] > limits[k]:
+                self.generators[b].random(out=self.pool[limits[k]:limits[k + 1]])
+
+    # -- errors ---------------------------------------------------------------------------------
+
+    def fail(self, row: int, event: CompiledEvent, message: str) -> SimulationError:
+        return SimulationError(f"replication {self.first + row}, t = {self.now[row]:.4g} days, "
+                               f"event {event.name!r}: {message}")
+
+    def evaluate(self, compiled: Compiled, event: CompiledEvent, rows: np.ndarray) -> Any:
+        try:
+            return compiled.evaluate(self.columns, rows)
+        except VectorEvaluationError as exc:
+            formula = compiled.formula
+            raise self.fail(int(exc.rows[0]), event, f"{formula.where}: cannot evaluate "
+                            f"{formula.text!r}: {exc}") from exc
+
+    def truth(self, compiled: Compiled, event: CompiledEvent, rows: np.ndarray) -> np.ndarray:
+        value = self.evaluate(compiled, event, rows)
+        if np.ndim(value) == 0:
+            return np.full(len(rows), bool(value))
+        return np.asarray(value, dtype=bool)
+
+    def check_conditions(self, conditions: Sequence[tuple[int, Compiled]], rows: np.ndarray,
+                         times: np.ndarray) -> None:
+        """Record the `when` outcomes that hold now and had not occurred yet."""
+        for k, condition in conditions:
+            recorded = self.outcome_times[k]
+            open_ = np.isnan(recorded.take(rows))
+            if not open_.any():
+                continue
+            candidates = rows[open_]
+            try:
+                value = condition.evaluate(self.columns, candidates)
+            except VectorEvaluationError as exc:
+                row = int(exc.rows[0])
+                raise SimulationError(f"replication {self.first + row}: outcome "
+                                      f"{condition.formula.where}: {exc}") from exc
+            holds = np.broadcast_to(np.asarray(value, dtype=bool), candidates.shape)
+            recorded[candidates[holds]] = times[open_][holds]
+
+    # -- the loop -------------------------------------------------------------------------------
+
+    def run(self) -> ChunkRecords:
+        scenario = self.scenario
+        everyone = np.arange(self.count)
+        with np.errstate(all="ignore"):
+            self.check_conditions(self.engine.conditions, everyone, self.now)
+            for root in scenario.roots:
+                at = scenario.events[root].at
+                assert at is not None
+                self.pending.push(everyone, np.full(self.count, 0.0 + at), root)
+            active = everyone
+            while len(active):
+                active = self.step(active)
+                self.iteration += 1
+        return ChunkRecords(
+            first=self.first, terminal=self.terminal, end_time=self.end_time,
+            max_level=self.max_level, final_level=self.level.astype(np.int64),
+            outcome_times=self.outcome_times.T, events_fired=self.popped - self.skipped,
+            events_skipped=self.skipped, ranks=self.ranks, parameters=self.parameters)
+
+    def step(self, active: np.ndarray) -> np.ndarray:
+        """Pop and fire the next instance of every running replication; return those still running."""
+        times, events = self.pending.pop()
+        horizon = self.scenario.horizon
+        finished = times >= horizon  # +inf, nothing pending, included
+        if finished.any():
+            stopped = np.flatnonzero(finished)
+            rows = active.take(stopped)
+            exhausted = times.take(stopped) == np.inf
+            self.finish(rows[exhausted], "exhausted", self.now.take(rows[exhausted]))
+            self.finish(rows[~exhausted], "horizon", horizon)
+            firing = np.flatnonzero(~finished)
+        else:
+            firing = np.arange(len(active))
+        if len(firing) and self.iteration >= self.scenario.max_events:
+            # This would be firing number max_events + 1: a runaway, stopped here.
+            self.finish(active.take(firing), "max_events", times.take(firing))
+            finished[firing] = True
+        elif len(firing):
+            self.fire_all(active, firing, times, events, finished)
+        if finished.any():
+            still = ~finished
+            self.pending.keep(still)
+            return active[still]
+        return active
+
+    def fire_all(self, active: np.ndarray, firing: np.ndarray, times: np.ndarray,
+                 events: np.ndarray, finished: np.ndarray) -> None:
+        """Group the firing replications by event and fire each group."""
+        fired = events.take(firing)
+        counts = np.bincount(fired, minlength=len(self.plans))
+        present = np.flatnonzero(counts)
+        if len(present) == 1:
+            groups = [(int(present[0]), np.arange(len(firing)))]
+        else:
+            order = np.argsort(fired, kind="stable")
+            ends = np.cumsum(counts)
+            groups = [(int(e), order[ends[e] - counts[e]:ends[e]]) for e in present]
+        self.deal(active.take(firing), fired)
+        for event, members in groups:
+            local = firing.take(members)
+            self.fire(self.plans[event], members, local, active.take(local), times.take(local),
+                      finished)
+
+    def finish(self, rows: np.ndarray, label: str, end_time: Any, *, fired: bool = False) -> None:
+        """Stop ``rows`` with terminal ``label``; ``fired`` if this iteration's firing ended them."""
+        code = self.engine.terminal_codes[label]
+        self.terminal[rows] = code
+        self.end_time[rows] = end_time
+        self.popped[rows] = self.iteration + fired
+        for k in self.engine.terminal_outcomes[code]:
+            self.outcome_times[k][rows] = end_time
+
+    # -- one event, for a group of replications ------------------------------------------------------
+
+    def fire(self, plan: EventPlan, cells: np.ndarray, local: np.ndarray, rows: np.ndarray,
+             times: np.ndarray, finished: np.ndarray) -> None:
+        """Fire ``plan``'s event in ``rows``, due at ``times``.
+
+        ``local`` are the rows' columns in the pending table and ``cells`` their
+        columns in this iteration's uniforms.
+        """
+        event = plan.event
+        self.now[rows] = times
+        counter = self.occurrences.get(event.index)
+        if counter is not None:
+            counter[rows] += 1
+        if plan.guard is not None:
+            holds = self.truth(plan.guard, event, rows)
+            if not holds.all():
+                skip = ~holds
+                self.skipped[rows[skip]] += 1
+                if plan.repeat_every is not None:
+                    self.repeat(plan, cells[skip], local[skip], rows[skip], times[skip])
+                cells, local, rows, times = cells[holds], local[holds], rows[holds], times[holds]
+                if not len(rows):
+                    return
+        for update in plan.updates:
+            value = self.evaluate(update.value, event, rows)
+            if update.integer:
+                self.check_whole(value, update.name, event, rows)
+            self.columns[update.slot][rows] = value
+        if plan.sets_level:
+            self.check_level(event, rows)
+        self.record_first(plan, rows, times)
+        if plan.conditions:
+            self.check_conditions(plan.conditions, rows, times)
+        for target in event.cancels:
+            self.pending.cancel(local, target)
+        if event.end is not None:
+            self.finish(rows, event.end, times, fired=True)
+            finished[local] = True
+            return
+        for schedule in plan.then:
+            self.pending.push(local, self.due(schedule, cells, rows, times), schedule.target)
+        if plan.branches:
+            self.choose(plan, cells, local, rows, times)
+        if plan.repeat_every is not None:
+            self.repeat(plan, cells, local, rows, times)
+
+    def check_whole(self, value: Any, name: str, event: CompiledEvent, rows: np.ndarray) -> None:
+        numbers = np.asarray(value, dtype=float)
+        bad = ~np.isfinite(numbers) | (numbers != np.round(numbers))
+        if np.any(bad):
+            i = int(np.flatnonzero(np.broadcast_to(bad, rows.shape))[0])
+            shown = float(numbers if numbers.ndim == 0 else numbers[i])
+            raise self.fail(int(rows[i]), event, f"set {name}: {shown!r} is not a whole number")
+
+    def check_level(self, event: CompiledEvent, rows: np.ndarray) -> None:
+        level = self.level.take(rows)
+        top = len(self.scenario.ladder)
+        bad = ~((level >= 0) & (level < top))
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise self.fail(int(rows[i]), event, f"level {level[i]:g} is outside the ladder "
+                            f"(0 to {top - 1})")
+        self.max_level[rows] = np.maximum(self.max_level.take(rows), level.astype(np.int64))
+
+    def record_first(self, plan: EventPlan, rows: np.ndarray, times: np.ndarray) -> None:
+        """Add the event to the path of replications firing it for the first time."""
+        rank = self.ranks[plan.event.index]
+        new = rank.take(rows) < 0
+        if not new.any():
+            return
+        first, when = (rows, times) if new.all() else (rows[new], times[new])
+        rank[first] = self.distinct.take(first)
+        self.distinct[first] += 1
+        for k in plan.outcomes:
+            self.outcome_times[k][first] = when
+
+    def due(self, schedule: SchedulePlan, cells: np.ndarray, rows: np.ndarray,
+            times: np.ndarray) -> np.ndarray:
+        """The due times of ``schedule.target`` scheduled now in ``rows``."""
+        if schedule.at is not None:
+            return times + np.maximum(0.0, schedule.at - times)
+        if schedule.delay is None:
+            return times
+        return times + self.draw(schedule.delay, schedule.column, cells, rows)
+
+    def draw(self, delay: DelayPlan, column: int, cells: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Delays for ``rows`` from this iteration's uniforms at ``column`` onwards."""
+        args = [self.evaluate(a, delay.event, rows) for a in delay.args]
+        if not delay.constant:
+            bad = invalid_delay_arguments(delay.kind, args)
+            if np.any(bad):
+                i = int(np.flatnonzero(np.broadcast_to(bad, rows.shape))[0])
+                values = [float(a if np.ndim(a) == 0 else a[i]) for a in args]
+                problem = check_delay_arguments(delay.kind, values)
+                raise self.fail(int(rows[i]), delay.event, f"delay: {problem}")
+        starts = self.offsets.take(cells) + column
+        uniforms = self.pool.take(starts + np.arange(delay.uniforms)[:, None])
+        delays = delay_from_uniforms(delay.kind, args, uniforms)
+        if delay.kind == "gamma":
+            for i in np.flatnonzero(np.isnan(delays)).tolist():
+                # Both tries of the rejection sampler failed (rare): more uniforms
+                # from the same block's stream, until one is accepted.
+                values = [a if np.ndim(a) == 0 else a[i] for a in args]
+                generator = self.generators[int(rows[i]) // BLOCK_SIZE]
+                while np.isnan(delays[i]):
+                    fresh = generator.random((delay.uniforms, 1))
+                    delays[i] = delay_from_uniforms("gamma", values, fresh)[0]
+        return delays
+
+    def choose(self, plan: EventPlan, cells: np.ndarray, local: np.ndarray, rows: np.ndarray,
+               times: np.ndarray) -> None:
+        event = plan.event
+        probabilities: list[Any] = []
+        total: Any = 0.0
+        for branch in plan.branches:
+            if branch.probability is None:
+                probabilities.append(None)
+                continue
+            p = self.evaluate(branch.probability, event, rows)
+            bad = np.logical_not((p >= -_TOLERANCE) & (p <= 1 + _TOLERANCE))
+            if np.any(bad):
+                i = int(np.flatnonzero(np.broadcast_to(bad, rows.shape))[0])
+                shown = float(p if np.ndim(p) == 0 else p[i])
+                raise self.fail(int(rows[i]), event, f"probability "
+                                f"{branch.probability.formula.text!r} = {shown:g} is outside [0, 1]")
+            probabilities.append(p)
+            total = total + p
+        over = total > 1 + _TOLERANCE
+        if np.any(over):
+            i = int(np.flatnonzero(np.broadcast_to(over, rows.shape))[0])
+            shown = ", ".join(
+                f"{self.scenario.events[b.target].name}={float(p if np.ndim(p) == 0 else p[i]):.4g}"
+                for b, p in zip(plan.branches, probabilities, strict=True)
+                if p is not None and b.target is not None)
+            value = float(total if np.ndim(total) == 0 else total[i])
+            raise self.fail(int(rows[i]), event,
+                            f"choice probabilities sum to {value:.6g} > 1 ({shown})")
+        u = self.pool.take(self.offsets.take(cells) + plan.choose_column)
+        chosen = np.full(len(rows), -1, dtype=np.intp)
+        undecided = np.ones(len(rows), dtype=bool)
+        cumulative: Any = 0.0
+        for branch, p in zip(plan.branches, probabilities, strict=True):
+            if p is None:
+                chosen[undecided] = branch.target
+                break
+            cumulative = cumulative + p
+            taken = undecided & (u < cumulative)
+            chosen[taken] = branch.target
+            undecided &= ~taken
+        for target, schedule in plan.chosen.items():
+            picked = chosen == target
+            if picked.any():
+                self.pending.push(local[picked], self.due(schedule, cells[picked], rows[picked],
+                                                          times[picked]), target)
+
+    def repeat(self, plan: EventPlan, cells: np.ndarray, local: np.ndarray, rows: np.ndarray,
+               times: np.ndarray) -> None:
+        event = plan.event
+        if plan.repeat_max is not None:
+            again = self.occurrences[event.index].take(rows) < plan.repeat_max
+            cells, local, rows, times = cells[again], local[again], rows[again], times[again]
+        if plan.repeat_condition is not None and len(rows):
+            again = self.truth(plan.repeat_condition, event, rows)
+            cells, local, rows, times = cells[again], local[again], rows[again], times[again]
+        if len(rows):
+            assert plan.repeat_every is not None
+            delays = self.draw(plan.repeat_every, plan.repeat_column, cells, rows)
+            self.pending.push(local, times + delays, event.index)

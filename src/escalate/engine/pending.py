@@ -1,0 +1,126 @@
+"""The pending event instances of many replications, as one table of arrays.
+
+Each replication owns one column of :class:`PendingTable`; each row is a slot
+holding an instance's due time, its event and its number among the
+replication's schedulings, or +inf as due time when the slot is empty.  The
+instance that fires next is the one due earliest, ties going to the one
+scheduled first (the lowest number), as in the reference engine.  A slot
+freed by a firing is reused by the replication's next scheduling; the table
+grows when a replication has more pending instances than slots, up to
+:data:`MAX_CAPACITY` slots.  Beyond that :class:`CapacityError` is raised and
+the caller runs those replications another way: nothing is ever dropped.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["MAX_CAPACITY", "CapacityError", "PendingTable"]
+
+#: the most pending instances one replication may have in the table
+MAX_CAPACITY = 256
+_NO_SLOT = np.int16(MAX_CAPACITY)
+
+
+class CapacityError(OverflowError):
+    """A replication has more pending instances than the table can hold."""
+
+
+class PendingTable:
+    """Due times, events and scheduling numbers of pending instances, one column per replication."""
+
+    def __init__(self, count: int, *, capacity: int = 8, event_dtype: type = np.int16,
+                 order_dtype: type = np.int32) -> None:
+        self.times = np.full((capacity, count), np.inf)
+        self.events = np.zeros((capacity, count), dtype=event_dtype)
+        self.order = np.zeros((capacity, count), dtype=order_dtype)
+        self.scheduled = np.zeros(count, dtype=order_dtype)  # schedulings so far
+        self.fresh = np.zeros(count, dtype=np.intp)  # first slot never used
+        self.freed = np.full(count, -1, dtype=np.intp)  # slot emptied by the last pop
+        self._rows = np.arange(capacity, dtype=np.int16)[:, None]
+
+    @property
+    def capacity(self) -> int:
+        return int(self.times.shape[0])
+
+    @property
+    def count(self) -> int:
+        return int(self.times.shape[1])
+
+    def pop(self) -> tuple[np.ndarray, np.ndarray]:
+        """Remove every replication's next instance; return its due time (+inf if none) and event."""
+        times = self.times
+        count = times.shape[1]
+        earliest = np.minimum.reduce(times, axis=0)
+        at_earliest = times == earliest
+        slot = np.minimum.reduce(np.where(at_earliest, self._rows, _NO_SLOT), axis=0).astype(np.intp)
+        ties = np.flatnonzero((np.add.reduce(at_earliest, axis=0, dtype=np.int16) > 1)
+                              & (earliest != np.inf))
+        if len(ties):
+            numbers = np.where(at_earliest[:, ties], self.order[:, ties],
+                               np.iinfo(self.order.dtype).max)
+            slot[ties] = numbers.argmin(axis=0)
+        flat = slot * count + np.arange(count)
+        events = self.events.reshape(-1).take(flat)
+        times.reshape(-1)[flat] = np.inf
+        self.freed = slot
+        return earliest, events
+
+    def push(self, columns: np.ndarray, times: np.ndarray, event: int) -> None:
+        """Schedule ``event`` at ``times`` for the replications in ``columns`` (distinct)."""
+        slot = self.freed.take(columns)
+        others = np.flatnonzero(slot < 0)
+        if len(others):
+            slot[others] = self._free_slots(columns.take(others))
+        self.freed[columns] = -1
+        flat = slot * self.count + columns
+        self.times.reshape(-1)[flat] = times
+        self.events.reshape(-1)[flat] = event
+        number = self.scheduled.take(columns)
+        self.order.reshape(-1)[flat] = number
+        self.scheduled[columns] = number + 1
+
+    def _free_slots(self, columns: np.ndarray) -> np.ndarray:
+        """An empty slot for each of ``columns``: a never used one, else the first empty one."""
+        slot = self.fresh.take(columns)
+        full = np.flatnonzero(slot >= self.capacity)
+        if len(full):
+            crowded = columns.take(full)
+            empty = self.times[:, crowded] == np.inf
+            found = np.minimum.reduce(np.where(empty, self._rows, _NO_SLOT), axis=0)
+            if (found == _NO_SLOT).any():
+                first_new = self.capacity
+                self._grow()
+                found = np.where(found == _NO_SLOT, first_new, found)
+                self.fresh[crowded[found == first_new]] = first_new
+            slot[full] = found
+        used_fresh = slot == self.fresh.take(columns)
+        self.fresh[columns[used_fresh]] += 1
+        return slot
+
+    def cancel(self, columns: np.ndarray, event: int) -> None:
+        """Withdraw every pending instance of ``event`` of the replications in ``columns``."""
+        for slot in range(int(self.fresh.take(columns).max(initial=0))):
+            hit = columns[self.events[slot].take(columns) == event]
+            self.times[slot, hit] = np.inf
+
+    def keep(self, mask: np.ndarray) -> None:
+        """Keep only the columns where ``mask`` is true (replications still running)."""
+        # compress() keeps the tables C-contiguous, so that flat views write through.
+        self.times = self.times.compress(mask, axis=1)
+        self.events = self.events.compress(mask, axis=1)
+        self.order = self.order.compress(mask, axis=1)
+        self.scheduled = self.scheduled[mask]
+        self.fresh = self.fresh[mask]
+        self.freed = self.freed[mask]
+
+    def _grow(self) -> None:
+        capacity = self.capacity
+        if capacity >= MAX_CAPACITY:
+            raise CapacityError(f"more than {MAX_CAPACITY} pending instances in one replication")
+        extra = min(capacity, MAX_CAPACITY - capacity)
+        count = self.count
+        self.times = np.vstack([self.times, np.full((extra, count), np.inf)])
+        self.events = np.vstack([self.events, np.zeros((extra, count), dtype=self.events.dtype)])
+        self.order = np.vstack([self.order, np.zeros((extra, count), dtype=self.order.dtype)])
+        self._rows = np.arange(self.capacity, dtype=np.int16)[:, None]

@@ -1,0 +1,313 @@
+"""Expressions evaluated for many replications at once, for the batch engine.
+
+:func:`compile_vectorized` turns a checked :class:`~escalate.spec.expressions.Expr`
+into a closure ``f(columns, rows)``.  ``columns`` holds one entry per slot of
+the environment (:attr:`~escalate.compiled.CompiledScenario.slots`): an array
+with one value per replication of the chunk, or nothing for slots that are
+the same in every replication, whose values were folded in at compile time.
+``rows`` selects the replications to evaluate; the result is an array over
+``rows``, or a plain value when it is the same for all of them.
+
+The meaning is that of the scalar closures of
+:func:`~escalate.spec.expressions.compile_expr`: ``and``, ``or`` and ``if``
+evaluate their later arguments only for the replications that need them, and
+what raises there (division by zero, ``sqrt`` or ``log`` outside their
+domain, ``exp`` and powers that overflow, powers that are not real numbers,
+``floor`` of infinity) raises :class:`VectorEvaluationError` here, naming the
+rows that failed.  Callers run under ``np.errstate(all="ignore")``: every
+failure is detected from the values, not from floating-point warnings.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..spec.expressions import Expr, compile_expr
+
+__all__ = ["VectorEvaluationError", "VectorEvaluator", "compile_vectorized", "may_fail"]
+
+VectorEvaluator = Callable[[Sequence[Any], np.ndarray], Any]
+
+_ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
+_FAILING_FUNCTIONS = {"floor", "ceil", "sqrt", "exp", "log"}
+
+
+class VectorEvaluationError(ArithmeticError):
+    """An expression cannot be evaluated for some replications.
+
+    ``rows`` are the failing rows (indices into the chunk); the message
+    describes the first of them, as the scalar evaluator would have.
+    """
+
+    def __init__(self, message: str, rows: np.ndarray) -> None:
+        super().__init__(message)
+        self.rows = rows
+
+
+def may_fail(expr: Expr) -> bool:
+    """Whether evaluating ``expr`` can raise (so that short-circuits must be kept)."""
+    if expr.kind == "op" and expr.value in ("/", "**"):
+        return True
+    if expr.kind == "call" and expr.value in _FAILING_FUNCTIONS:
+        return True
+    return any(may_fail(arg) for arg in expr.args)
+
+
+def compile_vectorized(expr: Expr, slots: Mapping[str, int],
+                       constants: Mapping[int, Any]) -> VectorEvaluator:
+    """Compile ``expr`` into a closure over columns and rows.
+
+    ``slots`` maps names to slot indices; ``constants`` gives the value of the
+    slots shared by every replication (they are folded into the closure).
+    """
+    return _Compiler(slots, constants).compile(expr)
+
+
+class _Constant:
+    """A folded value, kept apart from closures so that parents can fold too."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+_Node = VectorEvaluator | _Constant
+
+
+class _Compiler:
+    def __init__(self, slots: Mapping[str, int], constants: Mapping[int, Any]) -> None:
+        self.slots = slots
+        self.constants = constants
+
+    def compile(self, expr: Expr) -> VectorEvaluator:
+        node = self.node(expr)
+        if isinstance(node, _Constant):
+            value = node.value
+            return lambda columns, rows: value
+        return node
+
+    def node(self, expr: Expr) -> _Node:
+        folded = self.fold(expr)
+        if folded is not None:
+            return folded
+        kind = expr.kind
+        if kind == "name":
+            index = self.slots[expr.value]
+            return lambda columns, rows: columns[index].take(rows)
+        if kind == "neg":
+            return self.unary(expr.args[0], operator.neg)
+        if kind == "not":
+            return self.unary(expr.args[0], np.logical_not)
+        if kind == "op":
+            return self.operation(expr)
+        return self.call(expr)
+
+    def fold(self, expr: Expr) -> _Constant | None:
+        """Evaluate ``expr`` now if it reads only constant slots and cannot fail."""
+        if expr.kind in ("num", "bool"):
+            return _Constant(expr.value)
+        names = expr.names()
+        if any(self.slots[name] not in self.constants for name in names):
+            return None
+        values = [None] * (max(self.slots.values(), default=0) + 1)
+        for name in names:
+            values[self.slots[name]] = self.constants[self.slots[name]]
+        try:
+            return _Constant(compile_expr(expr, self.slots)(values))
+        except (ArithmeticError, ValueError, TypeError):
+            return None  # left to fail at run time, where the error names the event
+
+    def unary(self, arg: Expr, function: Callable[[Any], Any]) -> VectorEvaluator:
+        inner = self.compile(arg)
+        return lambda columns, rows: function(inner(columns, rows))
+
+    def operation(self, expr: Expr) -> VectorEvaluator:
+        op = expr.value
+        left_expr, right_expr = expr.args
+        left, right = self.compile(left_expr), self.compile(right_expr)
+        if op in ("and", "or"):
+            if may_fail(right_expr):
+                return _short_circuit(left, right, op == "and")
+            combine = np.logical_and if op == "and" else np.logical_or
+            return lambda columns, rows: combine(left(columns, rows), right(columns, rows))
+        if op == "/":
+            return lambda columns, rows: _divide(left(columns, rows), right(columns, rows), rows)
+        if op == "**":
+            return lambda columns, rows: _power(left(columns, rows), right(columns, rows), rows)
+        function = _ARITHMETIC[op]
+        return lambda columns, rows: function(left(columns, rows), right(columns, rows))
+
+    def call(self, expr: Expr) -> VectorEvaluator:
+        name = expr.value
+        args = [self.compile(arg) for arg in expr.args]
+        if name == "if":
+            condition, then, other = args
+            if may_fail(expr.args[1]) or may_fail(expr.args[2]):
+                return _branching_if(condition, then, other)
+            return lambda columns, rows: _where(condition(columns, rows), then(columns, rows),
+                                                other(columns, rows), rows)
+        if name in ("min", "max"):
+            reduce = np.minimum if name == "min" else np.maximum
+            if len(args) == 1:
+                return args[0]
+            return lambda columns, rows: _reduce(reduce, [a(columns, rows) for a in args])
+        if name == "clip":
+            x, low, high = args
+            return lambda columns, rows: np.minimum(np.maximum(x(columns, rows), low(columns, rows)),
+                                                    high(columns, rows))
+        (only,) = args
+        function = _FUNCTIONS[name]
+        return lambda columns, rows: function(only(columns, rows), rows)
+
+
+def _reduce(function: Any, values: list[Any]) -> Any:
+    result = values[0]
+    for value in values[1:]:
+        result = function(result, value)
+    return result
+
+
+def _short_circuit(left: VectorEvaluator, right: VectorEvaluator, conjunction: bool) -> VectorEvaluator:
+    """``and``/``or`` whose right side is evaluated only where the left does not decide."""
+
+    def evaluate(columns: Sequence[Any], rows: np.ndarray) -> Any:
+        first = left(columns, rows)
+        if np.ndim(first) == 0:
+            if bool(first) != conjunction:
+                return bool(first)
+            return right(columns, rows)
+        result = np.array(first, dtype=bool)
+        undecided = result if conjunction else ~result
+        if undecided.any():
+            result[undecided] = right(columns, rows[undecided])
+        return result
+
+    return evaluate
+
+
+def _branching_if(condition: VectorEvaluator, then: VectorEvaluator,
+                  other: VectorEvaluator) -> VectorEvaluator:
+    """``if(c, a, b)`` evaluating ``a`` only where ``c`` holds and ``b`` only where not."""
+
+    def evaluate(columns: Sequence[Any], rows: np.ndarray) -> Any:
+        chosen = condition(columns, rows)
+        if np.ndim(chosen) == 0:
+            return then(columns, rows) if chosen else other(columns, rows)
+        chosen = np.asarray(chosen, dtype=bool)
+        yes = then(columns, rows[chosen]) if chosen.any() else None
+        no = other(columns, rows[~chosen]) if not chosen.all() else None
+        kinds = [np.asarray(v).dtype for v in (yes, no) if v is not None]
+        result = np.empty(len(rows), dtype=np.result_type(*kinds))
+        if yes is not None:
+            result[chosen] = yes
+        if no is not None:
+            result[~chosen] = no
+        return result
+
+    return evaluate
+
+
+def _where(condition: Any, then: Any, other: Any, rows: np.ndarray) -> Any:
+    if np.ndim(condition) == 0:
+        return then if condition else other
+    return np.where(condition, then, other)
+
+
+def _failed(bad: Any, rows: np.ndarray) -> np.ndarray:
+    """The failing rows, given a mask (or one flag for all rows)."""
+    if np.ndim(bad) == 0:
+        return rows if bad else rows[:0]
+    return rows[bad]
+
+
+def _first(value: Any, bad: Any) -> float:
+    """The value at the first failing position (for the message)."""
+    if np.ndim(value) == 0:
+        return float(value)
+    if np.ndim(bad) == 0:
+        return float(value[0])
+    return float(value[np.flatnonzero(bad)[0]])
+
+
+def _divide(numerator: Any, denominator: Any, rows: np.ndarray) -> Any:
+    zero = np.equal(denominator, 0)
+    if np.any(zero):
+        raise VectorEvaluationError("float division by zero", _failed(zero, rows))
+    return np.true_divide(numerator, denominator)
+
+
+def _power(base: Any, exponent: Any, rows: np.ndarray) -> Any:
+    result = np.power(np.asarray(base, dtype=float), exponent)
+    finite = np.isfinite(base) & np.isfinite(exponent)
+    zero_to_negative = np.equal(base, 0) & np.less(exponent, 0)
+    if np.any(zero_to_negative):
+        raise VectorEvaluationError("0.0 cannot be raised to a negative power",
+                                    _failed(zero_to_negative, rows))
+    not_real = finite & np.less(base, 0) & np.not_equal(exponent, np.floor(exponent))
+    if np.any(not_real):
+        b, e = _first(base, not_real), _first(exponent, not_real)
+        raise VectorEvaluationError(f"{b:g} ** {e:g} is not a real number", _failed(not_real, rows))
+    overflow = finite & ~np.isfinite(result)
+    if np.any(overflow):
+        raise VectorEvaluationError("(34, 'Numerical result out of range')", _failed(overflow, rows))
+    return result if np.ndim(result) else float(result)
+
+
+def _rounding(function: Any) -> Callable[[Any, np.ndarray], Any]:
+    def evaluate(x: Any, rows: np.ndarray) -> Any:
+        bad = ~np.isfinite(x)
+        if np.any(bad):
+            value = _first(x, bad)
+            kind = "NaN" if math.isnan(value) else "infinity"
+            raise VectorEvaluationError(f"cannot convert float {kind} to integer", _failed(bad, rows))
+        return function(x)
+
+    return evaluate
+
+
+def _sqrt(x: Any, rows: np.ndarray) -> Any:
+    bad = np.less(x, 0)
+    if np.any(bad):
+        raise VectorEvaluationError("math domain error", _failed(bad, rows))
+    return np.sqrt(x)
+
+
+def _log(x: Any, rows: np.ndarray) -> Any:
+    bad = np.less_equal(x, 0)
+    if np.any(bad):
+        raise VectorEvaluationError("math domain error", _failed(bad, rows))
+    return np.log(x)
+
+
+def _exp(x: Any, rows: np.ndarray) -> Any:
+    result = np.exp(x)
+    bad = np.isfinite(x) & ~np.isfinite(result)
+    if np.any(bad):
+        raise VectorEvaluationError("math range error", _failed(bad, rows))
+    return result
+
+
+_FUNCTIONS: dict[str, Callable[[Any, np.ndarray], Any]] = {
+    "abs": lambda x, rows: np.abs(x),
+    "floor": _rounding(np.floor),
+    "ceil": _rounding(np.ceil),
+    "sqrt": _sqrt,
+    "exp": _exp,
+    "log": _log,
+}
