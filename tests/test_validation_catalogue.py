@@ -325,11 +325,6 @@ def test_broken_event_is_not_reported_again_where_it_is_used() -> None:
     assert [d.path for d in info.value.diagnostics] == ["events.talks_open.after.exponential"]
 
 
-@pytest.mark.xfail(
-    reason="scenario._problems_beyond gives up on a top-level shape error, so the compiler's "
-    "checks are skipped",
-    strict=True,
-)
 def test_top_level_shape_error_does_not_hide_other_mistakes() -> None:
     """A misspelt top-level key and an undefined event are both reported."""
     text = broken("horizon: 180 days", "horizon: 180 days\ndescripton: x").replace(

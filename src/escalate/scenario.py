@@ -76,16 +76,24 @@ def _problems_beyond(error: ValidationError, data: dict[str, Any],
     """Find the problems that shape errors hide, so that all are reported at once.
 
     Entries of ``events``, ``parameters`` and ``outcomes`` that failed are left
-    out, the rest is validated and compiled, and the compiler is told which
-    names exist but were broken so that it does not report them as missing.
+    out, and so are top-level fields that are unknown or optional; the rest is
+    validated and compiled, and the compiler is told which names exist but
+    were broken so that it does not report them as missing.
     """
     broken: dict[str, set[str]] = {name: set() for name in _COLLECTIONS}
+    pruned = dict(data)
+    fields = ScenarioSpec.model_fields
     for item in error.errors(include_url=False):
         loc = item["loc"]
-        if len(loc) < 2 or loc[0] not in _COLLECTIONS:
+        top = str(loc[0]) if loc else ""
+        if len(loc) >= 2 and top in _COLLECTIONS:
+            broken[top].add(str(loc[1]))
+        elif top not in fields or not fields[top].is_required():
+            if top in ("sources", "state", "actors"):
+                return []  # names defined there are referenced everywhere
+            pruned.pop(top, None)
+        else:
             return []
-        broken[str(loc[0])].add(str(loc[1]))
-    pruned = dict(data)
     for section, names in broken.items():
         if names and isinstance(data.get(section), dict):
             pruned[section] = {k: v for k, v in data[section].items() if k not in names}

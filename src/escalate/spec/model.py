@@ -20,6 +20,7 @@ from pydantic import (
     StrictFloat,
     StrictInt,
     Tag,
+    field_validator,
 )
 
 __all__ = [
@@ -304,3 +305,11 @@ class ScenarioSpec(_Strict):
     parameters: dict[str, Parameter] = Field(default_factory=dict)
     events: Annotated[dict[str, Event], Field(min_length=1)]
     outcomes: dict[str, Outcome] = Field(default_factory=dict)
+
+    @field_validator("escalate", mode="before")
+    @classmethod
+    def _version_is_a_number(cls, value: Any) -> Any:
+        # YAML's `true` equals 1 in Python; a format version is written as a number.
+        if isinstance(value, bool):
+            raise ValueError(f"the format version is a number (`escalate: {FORMAT_VERSION}`)")
+        return value

@@ -131,6 +131,7 @@ def read_yaml_text(
         loader = yaml.SafeLoader(text)
     except yaml.reader.ReaderError as exc:
         raise _unreadable_character(exc, text, file) from exc
+    _check_nesting(text, file, limits)
     try:
         try:
             root = loader.get_single_node()
@@ -150,6 +151,7 @@ def read_yaml_text(
             raise ScenarioError([Diagnostic(
                 "the file is empty", file=file, line=1, column=1,
                 hint="a scenario starts with `escalate: 1` and a `name:`")])
+        _check_expanded_size(root, file, limits)
         converter = _Converter(loader, source_map, limits)
         data = converter.convert(root, (), 0)
         if converter.problems:
@@ -193,6 +195,76 @@ def _unreadable_character(exc: yaml.reader.ReaderError, text: str, file: str) ->
         f"the control character #x{exc.character:04x} is not allowed in YAML",
         file=file, line=line, column=column,
         hint="remove control characters; tabs and line breaks are the only ones allowed")])
+
+
+_OPENING = (yaml.BlockMappingStartToken, yaml.BlockSequenceStartToken,
+            yaml.FlowMappingStartToken, yaml.FlowSequenceStartToken)
+_CLOSING = (yaml.BlockEndToken, yaml.FlowMappingEndToken, yaml.FlowSequenceEndToken)
+
+
+def _check_nesting(text: str, file: str, limits: Limits) -> None:
+    """Refuse deep nesting from the token stream, before the recursive parser sees it.
+
+    Scanning is iterative, so a file of 100,000 brackets is refused at once
+    instead of exhausting the parser's recursion.  Syntax errors are left to
+    the parser, which reports them with more context.
+    """
+    scanner = yaml.SafeLoader(text)
+    depth = 0
+    try:
+        while scanner.check_token():
+            token = scanner.get_token()
+            if isinstance(token, _OPENING):
+                depth += 1
+                # The document's own collection is level 0, as in _Converter.
+                if depth - 1 > limits.max_depth:
+                    raise ScenarioError([Diagnostic(
+                        f"nested more than {limits.max_depth} levels deep", file=file,
+                        line=token.start_mark.line + 1, column=token.start_mark.column + 1,
+                        hint="scenario files need only a few levels")])
+            elif isinstance(token, _CLOSING):
+                depth -= 1
+    except yaml.YAMLError:
+        return
+    finally:
+        scanner.dispose()
+
+
+def _check_expanded_size(root: Node, file: str, limits: Limits) -> None:
+    """Refuse documents whose aliases would expand past ``max_nodes`` values.
+
+    Aliases share nodes, so sizes are computed once per node: an "alias bomb"
+    is measured without being expanded.
+    """
+    sizes: dict[int, int] = {}
+    in_progress: set[int] = set()
+
+    def size(node: Node) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in in_progress:
+            raise ScenarioError([Diagnostic(
+                "an alias refers to the collection that contains it", file=file,
+                line=node.start_mark.line + 1, column=node.start_mark.column + 1,
+                hint="recursive YAML structures are not allowed")])
+        in_progress.add(key)
+        total = 1
+        if isinstance(node, MappingNode):
+            total += sum(size(k) + size(v) for k, v in node.value)
+        elif isinstance(node, SequenceNode):
+            total += sum(size(item) for item in node.value)
+        in_progress.discard(key)
+        if total > limits.max_nodes:
+            raise ScenarioError([Diagnostic(
+                f"the document has more than {limits.max_nodes:,} values (after expanding "
+                "aliases)", file=file, line=node.start_mark.line + 1,
+                column=node.start_mark.column + 1,
+                hint="YAML aliases that expand without bound are refused")])
+        sizes[key] = total
+        return total
+
+    size(root)
 
 
 class _Converter:
