@@ -28,7 +28,15 @@ from .compiled import (
 )
 from .errors import Diagnostic, ScenarioError
 from .spec import model
-from .spec.expressions import FUNCTIONS, KEYWORDS, ExpressionError, compile_expr, infer_type, parse
+from .spec.expressions import (
+    FUNCTIONS,
+    KEYWORDS,
+    ExpressionError,
+    Type,
+    compile_expr,
+    infer_type,
+    parse,
+)
 from .spec.graph import check_graph
 from .spec.quantities import looks_like_quantity, parse_duration, parse_percent, to_days
 from .spec.source import PathKey, SourceMap
@@ -58,7 +66,7 @@ class _Compiler:
         self.map = source_map
         self.overrides = dict(overrides)
         self.problems: list[Diagnostic] = []
-        self.types: dict[str, str] = {}
+        self.types: dict[str, Type] = {}
         self.slots: dict[str, int] = {}
 
     # -- reporting -------------------------------------------------------------------------

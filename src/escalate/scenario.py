@@ -51,7 +51,8 @@ class Scenario:
 
     def resolved(self) -> dict[str, Any]:
         """The scenario as plain JSON-ready data, defaults filled in."""
-        return json.loads(self.spec.model_dump_json(by_alias=True))
+        resolved: dict[str, Any] = json.loads(self.spec.model_dump_json(by_alias=True))
+        return resolved
 
 
 def _build(data: Any, source_map: SourceMap, text: str, path: Path | None) -> Scenario:

@@ -43,11 +43,16 @@ def check_graph(events: Sequence[CompiledEvent], roots: Sequence[int],
     return problems
 
 
+def _is_immediate(event: CompiledEvent) -> bool:
+    """Whether a successor can fire at the instant it is scheduled (no delay, or zero)."""
+    return event.delay is None or event.delay.is_zero()
+
+
 def _zero_delay_cycle(events: Sequence[CompiledEvent]) -> list[int]:
     """Return one cycle of events that can reschedule each other with no delay, if any."""
     def zero_successors(event: CompiledEvent) -> list[int]:
         found = [t for t in (*event.then, *(b.target for b in event.branches))
-                 if t is not None and (events[t].delay is None or events[t].delay.is_zero())]
+                 if t is not None and _is_immediate(events[t])]
         if event.repeat is not None and event.repeat.every.is_zero():
             found.append(event.index)
         return found

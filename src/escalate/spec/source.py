@@ -213,7 +213,7 @@ def _check_nesting(text: str, file: str, limits: Limits) -> None:
     depth = 0
     try:
         while scanner.check_token():
-            token = scanner.get_token()
+            token = scanner.get_token()  # type: ignore[no-untyped-call]
             if isinstance(token, _OPENING):
                 depth += 1
                 # The document's own collection is level 0, as in _Converter.
