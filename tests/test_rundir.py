@@ -86,7 +86,8 @@ def test_manifest_records_how_the_run_was_made(completed: Path) -> None:
     assert manifest["replications"] == REPLICATIONS
     assert manifest["uncertainty"] is False
     assert manifest["overrides"] == {}
-    assert manifest["engine"] == "reference"
+    assert manifest["engine"] == "batch"
+    assert manifest["engine_reason"].startswith("auto:")
     assert {"python", "escalate", "numpy", "simpy", "pydantic"} <= set(manifest["versions"])
     assert manifest["versions"]["escalate"] == escalate.__version__
     assert isinstance(manifest["command"], list)

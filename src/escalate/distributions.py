@@ -10,6 +10,7 @@ for gamma, by rejection).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -130,7 +131,7 @@ def invalid_delay_arguments(kind: str, args: Sequence[Any]) -> Any:
 
     Returns a boolean array (or one flag when every argument is a plain value).
     """
-    finite = np.logical_and.reduce([np.isfinite(a) for a in args]) if args else True
+    finite = functools.reduce(np.logical_and, [np.isfinite(a) for a in args], True)
     if kind == "fixed":
         valid = np.greater_equal(args[0], 0)
     elif kind == "exponential":
@@ -146,7 +147,7 @@ def invalid_delay_arguments(kind: str, args: Sequence[Any]) -> Any:
     elif kind in ("gamma", "weibull"):
         valid = np.greater(args[0], 0) & np.greater(args[1], 0)
     elif kind == "empirical":
-        valid = np.logical_and.reduce([np.greater_equal(a, 0) for a in args])
+        valid = functools.reduce(np.logical_and, [np.greater_equal(a, 0) for a in args], True)
     else:
         raise ValueError(f"unknown delay kind {kind!r}")
     return ~(finite & valid)
@@ -162,39 +163,43 @@ def delay_from_uniforms(kind: str, args: Sequence[Any], uniforms: np.ndarray) ->
     is NaN, and the caller tries again with fresh uniforms.
     """
     count = uniforms.shape[1]
+    result: np.ndarray
+    u = uniforms[0] if len(uniforms) else np.empty(0)
     if kind == "fixed":
-        return np.broadcast_to(np.asarray(args[0], dtype=float), (count,))
-    u = uniforms[0] if len(uniforms) else None
-    if kind == "exponential":
-        return -np.log1p(-u) * args[0]
-    if kind == "uniform":
-        return args[0] + (np.subtract(args[1], args[0])) * u
-    if kind == "triangular":
+        result = np.broadcast_to(np.asarray(args[0], dtype=float), (count,))
+    elif kind == "exponential":
+        result = -np.log1p(-u) * args[0]
+    elif kind == "uniform":
+        result = args[0] + (np.subtract(args[1], args[0])) * u
+    elif kind == "triangular":
         # the inversion numpy's own triangular sampler uses
         low, mode, high = args
         base = np.subtract(high, low)
         left = np.subtract(mode, low)
         rising = low + np.sqrt(u * base * left)
         falling = high - np.sqrt((1.0 - u) * base * np.subtract(high, mode))
-        return np.where(u <= left / base, rising, falling)
-    if kind == "lognormal":
+        result = np.where(u <= left / base, rising, falling)
+    elif kind == "lognormal":
         radius = np.sqrt(-2.0 * np.log1p(-uniforms[0]))
         normal = radius * np.cos(2.0 * math.pi * uniforms[1])
-        return args[0] * np.exp(np.multiply(args[1], normal))
-    if kind == "gamma":
+        result = args[0] * np.exp(np.multiply(args[1], normal))
+    elif kind == "gamma":
         shape, mean = args
-        return _gamma(np.broadcast_to(np.asarray(shape, dtype=float), (count,)), uniforms) \
+        result = _gamma(np.broadcast_to(np.asarray(shape, dtype=float), (count,)), uniforms) \
             * np.divide(mean, shape)
-    if kind == "weibull":
+    elif kind == "weibull":
         shape, scale = args
-        return np.multiply(scale, (-np.log1p(-u)) ** np.divide(1.0, shape))
-    if kind == "empirical":
+        result = np.multiply(scale, (-np.log1p(-u)) ** np.divide(1.0, shape))
+    elif kind == "empirical":
         index = np.minimum((u * len(args)).astype(np.intp), len(args) - 1)
         if all(np.ndim(a) == 0 for a in args):
-            return np.asarray(args, dtype=float)[index]
-        table = np.stack([np.broadcast_to(np.asarray(a, dtype=float), (count,)) for a in args])
-        return np.take_along_axis(table, index[None, :], axis=0)[0]
-    raise ValueError(f"unknown delay kind {kind!r}")
+            result = np.asarray(args, dtype=float)[index]
+        else:
+            table = np.stack([np.broadcast_to(np.asarray(a, dtype=float), (count,)) for a in args])
+            result = np.take_along_axis(table, index[None, :], axis=0)[0]
+    else:
+        raise ValueError(f"unknown delay kind {kind!r}")
+    return result
 
 
 def _gamma(shape: np.ndarray, uniforms: np.ndarray) -> np.ndarray:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .engine.records import ReplicationRecord
+from .engine.selection import choose_engine
 from .errors import UsageError
 from .montecarlo.precision import DEFAULT_MAX_REPLICATIONS, half_width, run_to_precision
 from .montecarlo.runner import RunResult, iter_records, run
@@ -33,6 +34,7 @@ def run_to_directory(
     progress: Callable[[int], None] | None = None,
     precision: float | None = None,
     max_replications: int | None = None,
+    engine: str = "auto",
 ) -> RunResult:
     """Run a scenario and write its self-describing run directory to ``out``.
 
@@ -40,10 +42,13 @@ def run_to_directory(
     manifest is written even if the run fails.  With ``precision``,
     ``replications`` is the block size of an adaptive run
     (:func:`~escalate.montecarlo.precision.run_to_precision`) and the
-    manifest records how many replications were needed.
+    manifest records how many replications were needed.  ``engine`` chooses
+    the engine (:func:`~escalate.engine.selection.choose_engine`); the
+    manifest and the summary record which ran and why.
     """
     compiled = scenario.compile(overrides)
     seed_value = normalize_seed(seed)
+    engine_name, engine_reason = choose_engine(compiled, engine, keep_log=events)
     with RunDirectory(out) as directory:
         directory.manifest.update(
             format="escalate-run/1",
@@ -54,7 +59,8 @@ def run_to_directory(
             seed=seed_value,
             replications=replications,
             uncertainty=uncertainty,
-            engine="reference",
+            engine=engine_name,
+            engine_reason=engine_reason,
         )
         sinks: list[Any] = [ReplicationWriter(directory.open(REPLICATIONS), compiled, uncertainty)]
         if events:
@@ -62,7 +68,7 @@ def run_to_directory(
         if precision is None:
             result = run(compiled, replications=replications, seed=seed_value,
                          uncertainty=uncertainty, keep_replications=False, sinks=sinks,
-                         progress=progress, keep_log=events)
+                         progress=progress, keep_log=events, engine=engine)
         else:
             bound = max_replications or max(DEFAULT_MAX_REPLICATIONS, replications)
             directory.manifest["precision"] = {"half_width": precision, "block": replications,
@@ -70,11 +76,12 @@ def run_to_directory(
             result = run_to_precision(compiled, precision=precision, block=replications,
                                       max_replications=bound, seed=seed_value,
                                       uncertainty=uncertainty, sinks=sinks, progress=progress,
-                                      keep_log=events)
+                                      keep_log=events, engine=engine)
             directory.manifest["replications"] = result.replications
             directory.manifest["precision"].update(
                 replications=result.replications,
                 reached=half_width(result.aggregator) <= precision)
+        directory.manifest.update(engine=result.engine, engine_reason=result.engine_reason)
         summary = result.summary
         directory.write_summary(summary)
     return result

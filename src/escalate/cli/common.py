@@ -18,9 +18,11 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from ..engine.selection import ENGINES
 from ..errors import UsageError
 
-__all__ = ["overrides_option", "parse_overrides", "progress_bar", "seed_option", "stderr", "stdout"]
+__all__ = ["engine_option", "overrides_option", "parse_overrides", "progress_bar", "seed_option",
+           "stderr", "stdout"]
 
 # Wide tables when the output goes to a file or a pipe rather than a terminal.
 stdout = Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 160)
@@ -36,6 +38,13 @@ def seed_option(function: F) -> F:
                         show_default=True,
                         help="Seed of the random streams; the same seed gives the same numbers.")(
         function)
+
+
+def engine_option(function: F) -> F:
+    return click.option("--engine", type=click.Choice(list(ENGINES)), default="auto",
+                        show_default=True,
+                        help="Simulation engine: the batch engine when it can (auto), or one "
+                        "of the two; the run records which ran and why.")(function)
 
 
 def overrides_option(function: F) -> F:

@@ -14,7 +14,14 @@ from ..scenario import load
 from ..workflow import run_to_directory
 from ..workflow import trace as trace_replication
 from .app import cli
-from .common import overrides_option, parse_overrides, progress_bar, seed_option, stdout
+from .common import (
+    engine_option,
+    overrides_option,
+    parse_overrides,
+    progress_bar,
+    seed_option,
+    stdout,
+)
 
 
 @cli.command()
@@ -35,9 +42,10 @@ from .common import overrides_option, parse_overrides, progress_bar, seed_option
               help="Run blocks of -n replications until every outcome's 95% half-width is <= H.")
 @click.option("--max-replications", type=click.IntRange(1, 10**9),
               help="With --precision: stop after this many replications [default: 100,000].")
+@engine_option
 def run(file: Path, replications: int, seed: int, assignments: tuple[str, ...],
         uncertainty: bool, out: Path | None, events: bool, format_: str, quiet: bool,
-        precision: float | None, max_replications: int | None) -> None:
+        precision: float | None, max_replications: int | None, engine: str) -> None:
     """Run a scenario many times and summarise the outcomes."""
     scenario = load(file)
     overrides = parse_overrides(assignments)
@@ -53,15 +61,15 @@ def run(file: Path, replications: int, seed: int, assignments: tuple[str, ...],
             result = run_to_directory(scenario, out, replications=replications, seed=seed,
                                       overrides=overrides, uncertainty=uncertainty,
                                       events=events, progress=advance, precision=precision,
-                                      max_replications=bound)
+                                      max_replications=bound, engine=engine)
         elif precision is not None:
             result = run_to_precision(scenario, precision=precision, block=replications,
                                       max_replications=bound, seed=seed, overrides=overrides,
-                                      uncertainty=uncertainty, progress=advance)
+                                      uncertainty=uncertainty, progress=advance, engine=engine)
         else:
             result = run_scenario(scenario, replications=replications, seed=seed,
                                   overrides=overrides, uncertainty=uncertainty,
-                                  keep_replications=False, progress=advance)
+                                  keep_replications=False, progress=advance, engine=engine)
     summary = result.summary
     if format_ == "json":
         click.echo(json.dumps(summary, indent=2, allow_nan=False))

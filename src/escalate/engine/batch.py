@@ -40,7 +40,7 @@ from ..distributions import (
     invalid_delay_arguments,
 )
 from ..errors import SimulationError
-from .pending import PendingTable
+from .pending import CapacityError, PendingTable
 from .plan import Compiled, DelayPlan, EventPlan, SchedulePlan, build_plans
 from .records import ChunkRecords
 from .vectorized import VectorEvaluationError, compile_vectorized
@@ -99,15 +99,21 @@ class BatchEngine:
 
         Whole blocks are simulated and the replications outside the range left
         out of the records.  Raises :class:`SimulationError` when a simulated
-        replication fails, naming the first failing one of its chunk.
+        replication fails, naming the first failing one of its chunk, and
+        :class:`~escalate.engine.pending.CapacityError` (with the end of the
+        chunk's range) when one has too many pending instances.
         """
         stop = first + count
         block = first // BLOCK_SIZE
         last = (stop - 1) // BLOCK_SIZE
         while block <= last:
             blocks = min(self.chunk_blocks, last + 1 - block)
-            records = _Chunk(self, streams, block, blocks).run()
             start = block * BLOCK_SIZE
+            try:
+                records = _Chunk(self, streams, block, blocks).run()
+            except CapacityError as exc:
+                exc.stop = min(stop, start + blocks * BLOCK_SIZE)
+                raise
             low, high = max(first, start) - start, min(stop, start + len(records)) - start
             yield records if (low, high) == (0, len(records)) else records.select(low, high)
             block += blocks
@@ -385,7 +391,8 @@ class _Chunk:
             return times + np.maximum(0.0, schedule.at - times)
         if schedule.delay is None:
             return times
-        return times + self.draw(schedule.delay, schedule.column, cells, rows)
+        due: np.ndarray = times + self.draw(schedule.delay, schedule.column, cells, rows)
+        return due
 
     def draw(self, delay: DelayPlan, column: int, cells: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """Delays for ``rows`` from this iteration's uniforms at ``column`` onwards."""
@@ -432,24 +439,25 @@ class _Chunk:
         over = total > 1 + _TOLERANCE
         if np.any(over):
             i = int(np.flatnonzero(np.broadcast_to(over, rows.shape))[0])
-            shown = ", ".join(
+            listed = ", ".join(
                 f"{self.scenario.events[b.target].name}={float(p if np.ndim(p) == 0 else p[i]):.4g}"
                 for b, p in zip(plan.branches, probabilities, strict=True)
                 if p is not None and b.target is not None)
             value = float(total if np.ndim(total) == 0 else total[i])
             raise self.fail(int(rows[i]), event,
-                            f"choice probabilities sum to {value:.6g} > 1 ({shown})")
+                            f"choice probabilities sum to {value:.6g} > 1 ({listed})")
         u = self.pool.take(self.offsets.take(cells) + plan.choose_column)
         chosen = np.full(len(rows), -1, dtype=np.intp)
         undecided = np.ones(len(rows), dtype=bool)
         cumulative: Any = 0.0
         for branch, p in zip(plan.branches, probabilities, strict=True):
+            target = -1 if branch.target is None else branch.target
             if p is None:
-                chosen[undecided] = branch.target
+                chosen[undecided] = target
                 break
             cumulative = cumulative + p
             taken = undecided & (u < cumulative)
-            chosen[taken] = branch.target
+            chosen[taken] = target
             undecided &= ~taken
         for target, schedule in plan.chosen.items():
             picked = chosen == target

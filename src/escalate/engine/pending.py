@@ -23,7 +23,13 @@ _NO_SLOT = np.int16(MAX_CAPACITY)
 
 
 class CapacityError(OverflowError):
-    """A replication has more pending instances than the table can hold."""
+    """A replication has more pending instances than the table can hold.
+
+    ``stop`` is set by the engine: the end of the range of replications whose
+    chunk could not be run.
+    """
+
+    stop: int | None = None
 
 
 class PendingTable:
@@ -31,12 +37,12 @@ class PendingTable:
 
     def __init__(self, count: int, *, capacity: int = 8, event_dtype: type = np.int16,
                  order_dtype: type = np.int32) -> None:
-        self.times = np.full((capacity, count), np.inf)
-        self.events = np.zeros((capacity, count), dtype=event_dtype)
-        self.order = np.zeros((capacity, count), dtype=order_dtype)
-        self.scheduled = np.zeros(count, dtype=order_dtype)  # schedulings so far
-        self.fresh = np.zeros(count, dtype=np.intp)  # first slot never used
-        self.freed = np.full(count, -1, dtype=np.intp)  # slot emptied by the last pop
+        self.times: np.ndarray = np.full((capacity, count), np.inf)
+        self.events: np.ndarray = np.zeros((capacity, count), dtype=event_dtype)
+        self.order: np.ndarray = np.zeros((capacity, count), dtype=order_dtype)
+        self.scheduled: np.ndarray = np.zeros(count, dtype=order_dtype)  # schedulings so far
+        self.fresh: np.ndarray = np.zeros(count, dtype=np.intp)  # first slot never used
+        self.freed: np.ndarray = np.full(count, -1, dtype=np.intp)  # slot emptied by the last pop
         self._rows = np.arange(capacity, dtype=np.int16)[:, None]
 
     @property

@@ -109,9 +109,14 @@ class ChunkRecords:
             paths.append(tuple(int(e) for e in fired[np.argsort(column[fired])]))
         return paths, renumber[inverse.reshape(-1)], counts[order]
 
-    def records(self, terminals: tuple[str, ...]) -> Iterator[ReplicationRecord]:
-        """One :class:`ReplicationRecord` per replication (without event logs)."""
-        paths, path_of, _ = self.paths()
+    def records(self, terminals: tuple[str, ...],
+                paths: tuple[list[tuple[int, ...]], np.ndarray] | None = None,
+                ) -> Iterator[ReplicationRecord]:
+        """One :class:`ReplicationRecord` per replication (without event logs).
+
+        ``paths`` may pass on what :meth:`paths` returned (its first two parts).
+        """
+        distinct, path_of = paths if paths is not None else self.paths()[:2]
         parameters = [tuple(row) for row in self.parameters.tolist()]
         columns = zip(self.terminal.tolist(), self.end_time.tolist(), self.max_level.tolist(),
                       self.final_level.tolist(), self.outcome_times.tolist(),
@@ -119,4 +124,4 @@ class ChunkRecords:
                       path_of.tolist(), parameters, strict=True)
         for i, (terminal, end, top, final, times, fired, skipped, path, drawn) in enumerate(columns):
             yield ReplicationRecord(self.first + i, terminals[terminal], end, top, final,
-                                    tuple(times), fired, skipped, paths[path], drawn)
+                                    tuple(times), fired, skipped, distinct[path], drawn)

@@ -233,7 +233,8 @@ def _failed(bad: Any, rows: np.ndarray) -> np.ndarray:
     """The failing rows, given a mask (or one flag for all rows)."""
     if np.ndim(bad) == 0:
         return rows if bad else rows[:0]
-    return rows[bad]
+    failed: np.ndarray = rows[bad]
+    return failed
 
 
 def _first(value: Any, bad: Any) -> float:

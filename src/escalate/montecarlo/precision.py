@@ -90,4 +90,4 @@ def run_to_precision(
         total.merge(result.aggregator)
         done += size
     return RunResult(first_block.scenario, seed_value, done, 0, uncertainty, first_block.engine,
-                     total)
+                     total, engine_reason=first_block.engine_reason)

@@ -1,11 +1,14 @@
 """Running a scenario many times: keyed streams in, streamed records out.
 
-:func:`run` is the library's main entry point.  Each replication gets its own
-random stream (:func:`~escalate.montecarlo.seeding.replication_rng`); with
-``uncertainty`` it first draws every uncertain parameter from that stream
-(two-level Monte Carlo), then runs the engine.  Records go to the
-:class:`~escalate.montecarlo.aggregate.Aggregator` and to optional sinks as
-they come, so nothing grows with the number of replications unless
+:func:`run` is the library's main entry point, and its ``engine`` argument
+the one switch between engines (:func:`~escalate.engine.selection.choose_engine`).
+On the reference engine each replication gets its own random stream
+(:func:`~escalate.montecarlo.seeding.replication_rng`); with ``uncertainty``
+it first draws every uncertain parameter from that stream (two-level Monte
+Carlo), then runs.  The batch engine runs chunks of replications on streams
+keyed by block (:class:`~escalate.montecarlo.seeding.BlockStreams`).  Results
+go to the :class:`~escalate.montecarlo.aggregate.Aggregator` and to optional
+sinks as they come, so nothing grows with the number of replications unless
 ``keep_replications`` asks for the per-replication arrays.
 """
 
@@ -20,13 +23,16 @@ import numpy as np
 
 from ..compiled import CompiledScenario
 from ..distributions import draw_uncertain
-from ..engine.records import ReplicationRecord
+from ..engine.batch import BatchEngine
+from ..engine.pending import CapacityError
+from ..engine.records import ChunkRecords, ReplicationRecord
 from ..engine.reference import ReferenceEngine
+from ..engine.selection import choose_engine
 from ..errors import UsageError
 from ..scenario import Scenario, load
 from ..spec.suggest import did_you_mean
 from .aggregate import Aggregator
-from .seeding import SeedLike, normalize_seed, replication_rng
+from .seeding import BlockStreams, SeedLike, normalize_seed, replication_rng
 
 __all__ = ["RecordSink", "ReplicationTable", "RunResult", "iter_records", "run"]
 
@@ -60,6 +66,17 @@ class ReplicationTable:
         self.events_fired.append(record.events_fired)
         self.outcome_times.append(record.outcome_times)
         self.parameters.append(record.parameters)
+
+    def extend(self, chunk: ChunkRecords) -> None:
+        """Append the replications of a chunk of the batch engine."""
+        self.index.extend(range(chunk.first, chunk.first + len(chunk)))
+        labels = np.asarray(self.scenario.terminals, dtype=object)
+        self.terminal.extend(labels[chunk.terminal].tolist())
+        self.end_time.extend(chunk.end_time.tolist())
+        self.max_level.extend(chunk.max_level.tolist())
+        self.events_fired.extend(chunk.events_fired.tolist())
+        self.outcome_times.extend(map(tuple, chunk.outcome_times.tolist()))
+        self.parameters.extend(map(tuple, chunk.parameters.tolist()))
 
     def arrays(self) -> dict[str, np.ndarray]:
         """Columns by name: one per field, and ``<outcome>`` (bool) and ``<outcome>_day``."""
@@ -95,13 +112,15 @@ class RunResult:
     engine: str
     aggregator: Aggregator
     table: ReplicationTable | None = None
+    engine_reason: str = ""
 
     @property
     def summary(self) -> dict[str, Any]:
         """The run summary (probabilities with 95% Wilson intervals, times, levels, paths)."""
         data = self.aggregator.summary()
         data.update(seed=self.seed, first_replication=self.first, uncertainty=self.uncertainty,
-                    engine=self.engine, overrides=dict(self.scenario.overrides))
+                    engine=self.engine, engine_reason=self.engine_reason,
+                    overrides=dict(self.scenario.overrides))
         return data
 
     def probability(self, outcome: str) -> float:
@@ -178,6 +197,7 @@ def run(
     sinks: Sequence[RecordSink] = (),
     progress: Callable[[int], None] | None = None,
     keep_log: bool = False,
+    engine: str = "auto",
 ) -> RunResult:
     """Run ``replications`` replications of a scenario and aggregate them.
 
@@ -186,6 +206,9 @@ def run(
     point's index) keys the streams by ``(seed, point, replication)``.  ``progress`` is
     called with the number of replications finished since the previous call;
     ``keep_log`` keeps each replication's event log on its record (for sinks).
+    ``engine`` is ``"auto"`` (the batch engine when it can run the scenario),
+    ``"reference"`` or ``"batch"``; the result says which ran and why.  The
+    engines give the same distributions but not the same numbers.
     Raises :class:`ScenarioError` for bad overrides, :class:`SimulationError`
     when a replication fails, :class:`UsageError` for bad arguments.
     """
@@ -197,8 +220,14 @@ def run(
         raise UsageError(f"first must be a non-negative whole number, found {first!r}")
     compiled = _compiled(scenario, overrides)
     seed_value = normalize_seed(seed)
+    name, reason = choose_engine(compiled, engine, keep_log=keep_log)
     aggregator = Aggregator(compiled)
     table = ReplicationTable(compiled) if keep_replications else None
+    if name == "batch":
+        reason += _run_batch(compiled, seed_value, first, replications, point, uncertainty,
+                             aggregator, table, sinks, progress)
+        return RunResult(compiled, seed_value, replications, first, uncertainty, name,
+                         aggregator, table, reason)
     step = max(1, min(10_000, replications // 100))
     done = 0
     for record in iter_records(compiled, seed_value, first, replications, point=point,
@@ -214,7 +243,59 @@ def run(
     if progress is not None and done % step:
         progress(done % step)
     return RunResult(compiled, seed_value, replications, first, uncertainty, "reference",
-                     aggregator, table)
+                     aggregator, table, reason)
+
+
+def _run_batch(compiled: CompiledScenario, seed: int, first: int, count: int,
+               point: int | None, uncertainty: bool, aggregator: Aggregator,
+               table: ReplicationTable | None, sinks: Sequence[RecordSink],
+               progress: Callable[[int], None] | None) -> str:
+    """Run replications on the batch engine into ``aggregator``; return a note on fallbacks.
+
+    A chunk whose replications outgrow the batch engine's pending table runs on
+    the reference engine instead (recorded in the note), never dropped.
+    """
+    engine = BatchEngine(compiled, uncertainty=uncertainty)
+    streams = BlockStreams(seed, point)
+    position, stop = first, first + count
+    fallback: list[tuple[int, int]] = []
+    while position < stop:
+        try:
+            for chunk in engine.run(streams, position, stop - position):
+                paths, path_of, counts = chunk.paths()
+                aggregator.add_arrays(
+                    outcome_times=chunk.outcome_times, max_levels=chunk.max_level,
+                    final_levels=chunk.final_level, terminals=chunk.terminal,
+                    end_times=chunk.end_time, events_fired=chunk.events_fired,
+                    events_skipped=chunk.events_skipped,
+                    path_counts=list(zip(paths, counts.tolist(), strict=True)))
+                if table is not None:
+                    table.extend(chunk)
+                if sinks:
+                    for record in chunk.records(compiled.terminals, (paths, path_of)):
+                        for sink in sinks:
+                            sink.write(record)
+                if progress is not None:
+                    progress(len(chunk))
+                position = chunk.first + len(chunk)
+        except CapacityError as exc:
+            upto = min(stop, exc.stop if isinstance(exc.stop, int) else stop)
+            for record in iter_records(compiled, seed, position, upto - position, point=point,
+                                       uncertainty=uncertainty):
+                aggregator.add(record)
+                if table is not None:
+                    table.append(record)
+                for sink in sinks:
+                    sink.write(record)
+            if progress is not None:
+                progress(upto - position)
+            fallback.append((position, upto))
+            position = upto
+    if not fallback:
+        return ""
+    ranges = ", ".join(f"{low}-{high - 1}" for low, high in fallback)
+    return (f"; replications {ranges} ran on the reference engine (more pending "
+            "instances than the batch engine's table holds)")
 
 
 def merge(results: Sequence[RunResult]) -> Aggregator:
