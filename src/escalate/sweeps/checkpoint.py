@@ -128,7 +128,7 @@ class SweepDirectory:
         if self.path.exists() and not self.path.is_dir():
             raise OutputError(f"{self.path} exists and is not a directory")
         previous = read_manifest(self.path) if self.path.is_dir() else None
-        if previous is None and self.path.is_dir() and any(self.path.iterdir()):
+        if previous is None and self.path.is_dir() and not _blank(self.path):
             raise UsageError(f"{self.path} is not empty and holds no sweep; choose a new "
                               "directory")
         if previous is not None:
@@ -234,6 +234,16 @@ class SweepDirectory:
                 expected: np.ndarray) -> Iterator[PointResult]:
         """Read the results of ``indices`` in order, checking each against its design values."""
         return read_results(self.path, indices, names, expected)
+
+
+def _blank(directory: Path) -> bool:
+    # What a sweep killed before writing its first manifest leaves counts as empty.
+    for entry in directory.iterdir():
+        if entry.name == POINTS and entry.is_dir() and not any(entry.iterdir()):
+            continue
+        if entry.name != LOCK:
+            return False
+    return True
 
 
 def _readable(path: Path, index: int) -> bool:
