@@ -14,6 +14,7 @@ import math
 from typing import Any
 
 import yaml
+from conftest import BORDER
 from hypothesis import strategies as st
 
 __all__ = [
@@ -26,42 +27,6 @@ __all__ = [
     "scenario_text",
 ]
 
-BORDER = """\
-escalate: 1
-name: Border incident
-description: A patrol clash and the choices that follow it.
-start: 2030-03-01
-horizon: 180 days
-sources:
-  - {id: analyst, title: "Analyst judgement, workshop of 2030-02-20"}
-ladder: [calm, incident, skirmish, limited strike, open war]
-actors: [north, south]
-state: {level: 0, talks: false}
-parameters:
-  p_retaliate: {value: 0.35, ci90: [0.15, 0.55], source: analyst}
-  retaliation_delay: {value: 4 days, source: analyst}
-events:
-  clash:        {at: 0, actor: north, set: {level: 1}, then: [south_decides]}
-  south_decides:
-    actor: south
-    after: {exponential: {mean: 2 days}}
-    choose: {retaliation: p_retaliate, otherwise: talks_open}
-  retaliation:
-    actor: south
-    after: retaliation_delay
-    set: {level: "max(level, 3)"}
-    then: [north_decides]
-  north_decides:
-    actor: north
-    after: {triangular: [1 day, 3 days, 10 days]}
-    choose: {open_war: 0.2, otherwise: talks_open}
-  open_war:     {actor: north, set: {level: 4}, end: war}
-  talks_open:   {after: 7 days, set: {talks: true}, end: talks}
-outcomes:
-  strike: {when: "level >= 3"}
-  war: {event: open_war}
-  talks: {event: talks_open}
-"""
 
 STRAIT = """\
 escalate: 1
