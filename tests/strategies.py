@@ -1,9 +1,11 @@
-"""Hypothesis strategies: expression text, and broken variants of valid scenarios.
+"""Hypothesis strategies: expression text, broken variants of valid scenarios, runnable scenarios.
 
-The scenario strategies start from :data:`VALID_SCENARIOS` and damage them the
-way people and tools do: keys deleted, misspelt or given the wrong kind of
-value; numbers turned into NaN, infinities or enormous integers; expressions
-replaced by garbage; the text cut short or sprinkled with stray characters.
+The broken-scenario strategies start from :data:`VALID_SCENARIOS` and damage
+them the way people and tools do: keys deleted, misspelt or given the wrong
+kind of value; numbers turned into NaN, infinities or enormous integers;
+expressions replaced by garbage; the text cut short or sprinkled with stray
+characters.  :func:`runnable_scenario` builds valid scenarios over the whole
+language that run without errors, for comparing the engines.
 """
 
 from __future__ import annotations
@@ -20,10 +22,13 @@ from hypothesis import strategies as st
 __all__ = [
     "VALID_SCENARIOS",
     "arithmetic",
+    "condition_expression",
     "expression_like",
     "mutated_scenario",
     "mutated_text",
+    "number_expression",
     "random_value",
+    "runnable_scenario",
     "scenario_text",
 ]
 
@@ -289,3 +294,182 @@ def scenario_text() -> st.SearchStrategy[str]:
         mutated_text(),
         mutated_scenario().flatmap(lambda text: mutated_text(base=text)),
     )
+
+
+# --- runnable scenarios over the whole language, for the differential tests -------------------
+
+_GUARDS = ["not flag", "x < 2", "level < 3", "flag or count >= 1", "count < 2 and x >= 0",
+           "now < 5", "if(flag, x > 1, true)"]
+_UPDATES: list[dict[str, Any]] = [
+    {"x": "x + 1"}, {"flag": "not flag"}, {"level": "min(level + 1, 4)"}, {"count": "count + 1"},
+    {"level": "max(level, 2)"}, {"x": "if(flag, x * 2, x + 0.5)"},
+    {"count": "count + 1", "x": "x + count"}, {"level": "clip(level + count, 0, 4)"},
+]
+_DELAYS: list[Any] = [
+    {"exponential": {"mean": 1.5}}, {"exponential": {"mean": "m"}},
+    {"exponential": {"mean": "m * (1 + count)"}}, {"uniform": [0, 2]}, {"uniform": [1, "1 + m"]},
+    {"triangular": [0, 1, 4]}, {"lognormal": {"median": "m", "sigma": 0.6}},
+    {"lognormal": {"median": 1, "sigma": 1.2}}, {"gamma": {"shape": 0.5, "mean": 1}},
+    {"gamma": {"shape": 3, "mean": "m"}}, {"weibull": {"shape": 0.8, "scale": 2}},
+    {"weibull": {"shape": 2.5, "scale": "m + x"}}, {"empirical": [0.5, 1, 4]},
+    {"fixed": "m"}, 1.25, None,
+]
+_FIXED_DELAYS: list[Any] = [1, 2.5, "m", "1 + count", {"empirical": [1.5]}, {"fixed": 0.5}, None]
+_REPEAT_DELAYS: list[Any] = [1, {"exponential": {"mean": 2}}, {"uniform": [0.5, 1.5]},
+                             {"gamma": {"shape": 2, "mean": "m"}}]
+
+
+@st.composite
+def runnable_scenario(draw: st.DrawFn, deterministic: bool = False) -> str:
+    """The text of a valid scenario that runs without run-time errors.
+
+    It mixes choices (with and without ``otherwise``, probabilities that are
+    expressions), guards, updates of every kind of state, repeats (``every``,
+    ``max``, ``while``), cancels, ends, roots at the same instant, every delay
+    distribution (arguments that are expressions too), uncertain parameters
+    and a random horizon.  With ``deterministic``, every delay is fixed and
+    every probability 0 or 1, so both engines must give identical replications.
+    """
+    count = draw(st.integers(min_value=3, max_value=7))
+    names = [f"e{i}" for i in range(count)]
+    parent = {i: draw(st.integers(min_value=0, max_value=i - 1)) for i in range(1, count)}
+    second_root = draw(st.sampled_from([None, *range(1, count)]))
+    children: dict[int, list[int]] = {i: [] for i in range(count)}
+    for child, up in parent.items():
+        if child != second_root:
+            children[up].append(child)
+    delays = _FIXED_DELAYS if deterministic else _DELAYS
+    events: dict[str, Any] = {}
+    terminals: list[str] = []
+    for i in range(count):
+        event: dict[str, Any] = {}
+        if i == 0:
+            event["at"] = 0
+        elif i == second_root:
+            event["at"] = draw(st.sampled_from([0, 1, 2.5]))
+        else:
+            delay = draw(st.sampled_from(delays))
+            if delay is not None:
+                event["after"] = delay
+        if draw(st.booleans()):
+            event["when"] = draw(st.sampled_from(_GUARDS))
+        updates = draw(st.lists(st.sampled_from(_UPDATES), max_size=2))
+        if updates:
+            event["set"] = {k: v for update in updates for k, v in update.items()}
+        kids = children[i]
+        forward = [j for j in range(i + 1, count) if j not in kids and j != second_root]
+        extra = draw(st.lists(st.sampled_from(forward), max_size=1, unique=True)) if forward else []
+        chosen = draw(st.lists(st.sampled_from(kids), unique=True)) if kids else []
+        then = [j for j in kids if j not in chosen] + extra
+        if not then and not chosen and draw(st.booleans()):
+            event["end"] = terminals_label = draw(st.sampled_from(["peace", "war"]))
+            terminals.append(terminals_label)
+        else:
+            if then:
+                event["then"] = [names[j] for j in then]
+            if chosen:
+                event["choose"] = _choices(draw, [names[j] for j in chosen], deterministic)
+            if draw(st.booleans()):
+                repeat: dict[str, Any] = {"every": draw(st.sampled_from(
+                    [1, 2] if deterministic else _REPEAT_DELAYS))}
+                if draw(st.booleans()):
+                    repeat["max"] = draw(st.integers(min_value=1, max_value=4))
+                if draw(st.booleans()):
+                    repeat["while"] = draw(st.sampled_from(_GUARDS))
+                event["repeat"] = repeat
+        if draw(st.booleans()) and count > 1:
+            event["cancels"] = [names[draw(st.sampled_from([j for j in range(count) if j != i]))]]
+        events[names[i]] = event
+    outcomes: dict[str, Any] = {
+        "high": {"when": "level >= 2"},
+        "grown": {"when": "x >= 2"},
+        "censored": {"terminal": "horizon"},
+    }
+    for j in draw(st.lists(st.sampled_from(range(count)), min_size=1, max_size=3, unique=True)):
+        outcomes[f"fired_{names[j]}"] = {"event": names[j]}
+    for label in sorted(set(terminals)):
+        outcomes[f"ended_{label}"] = {"terminal": label}
+    data = {
+        "escalate": 1,
+        "name": "generated",
+        "horizon": draw(st.sampled_from([5, 12, 30, 60])),
+        "max_events": draw(st.sampled_from([60, 400])),
+        "ladder": ["calm", "tension", "clash", "strike", "war"],
+        "state": {"level": 0, "flag": False, "x": 0.0, "count": 0},
+        "parameters": {
+            "p": {"value": draw(st.sampled_from([0.1, 0.35, 0.8])), "ci90": [0.05, 0.9]},
+            "m": {"value": draw(st.sampled_from([0.5, 1.5, 3.0])), "ci90": [0.3, 4.0]},
+        },
+        "events": events,
+        "outcomes": outcomes,
+    }
+    return yaml.safe_dump(data, sort_keys=False)
+
+
+def _choices(draw: st.DrawFn, targets: list[str], deterministic: bool) -> dict[str, Any]:
+    """Branch probabilities that never sum above one, with or without ``otherwise``."""
+    otherwise = targets[-1] if len(targets) > 1 and draw(st.booleans()) else None
+    weighted = targets[:-1] if otherwise else targets
+    share = len(weighted)
+    choose: dict[str, Any] = {}
+    if deterministic:
+        winner = draw(st.sampled_from([*weighted, None]))
+        choose = {t: int(t == winner) for t in weighted}
+    else:
+        for target in weighted:
+            choose[target] = draw(st.sampled_from([
+                round(0.9 / share, 3), f"p / {share}", f"if(flag, 0.2, 0.7) / {share}",
+                f"min(p + x / 10, 1) / {share}", round(0.3 / share, 3)]))
+    if otherwise:
+        choose["otherwise"] = otherwise
+    return choose
+
+
+# --- expressions over the whole language, for comparing array and scalar evaluation --------------
+
+_NUMBER_LEAVES = ["x", "y", "0", "1", "2.5", "-3", "0.5"]
+_UNARY = ["abs", "floor", "ceil", "sqrt", "exp", "log"]
+
+
+@st.composite
+def number_expression(draw: st.DrawFn, depth: int = 3) -> str:
+    """A number-valued expression over the numbers ``x`` and ``y`` and the condition ``flag``.
+
+    Every operator and function appears, including those that fail for some
+    values (division, powers, ``sqrt``, ``log``, ``exp``, ``floor``); powers
+    have small exponents, so that whole-number bases stay within float range.
+    """
+    if depth == 0 or draw(st.integers(min_value=0, max_value=3)) == 0:
+        return draw(st.sampled_from(_NUMBER_LEAVES))
+    kind = draw(st.sampled_from(["+", "-", "*", "/", "**", "neg", "min", "max", "clip", "unary",
+                                 "if"]))
+    left = draw(number_expression(depth - 1))
+    right = draw(number_expression(depth - 1))
+    if kind == "**":
+        return f"({left}) ** {draw(st.sampled_from(['2', '0.5', '-1', 'y', '(-y)']))}"
+    if kind == "neg":
+        return f"-({left})"
+    if kind in ("min", "max"):
+        return f"{kind}({left}, {right})"
+    if kind == "clip":
+        return f"clip({left}, {right}, {draw(number_expression(depth - 1))})"
+    if kind == "unary":
+        return f"{draw(st.sampled_from(_UNARY))}({left})"
+    if kind == "if":
+        return f"if({draw(condition_expression(depth - 1))}, {left}, {right})"
+    return f"({left}) {kind} ({right})"
+
+
+@st.composite
+def condition_expression(draw: st.DrawFn, depth: int = 2) -> str:
+    """A condition over ``x``, ``y`` and ``flag``: comparisons, ``and``, ``or``, ``not``."""
+    if depth == 0 or draw(st.integers(min_value=0, max_value=3)) == 0:
+        return draw(st.sampled_from(["flag", "true", "false", "x > 0", "y == 0"]))
+    kind = draw(st.sampled_from(["compare", "and", "or", "not"]))
+    if kind == "compare":
+        op = draw(st.sampled_from(["<", "<=", ">", ">=", "==", "!="]))
+        return f"({draw(number_expression(depth - 1))}) {op} ({draw(number_expression(depth - 1))})"
+    if kind == "not":
+        return f"not ({draw(condition_expression(depth - 1))})"
+    return (f"({draw(condition_expression(depth - 1))}) {kind} "
+            f"({draw(condition_expression(depth - 1))})")
