@@ -8,6 +8,7 @@ events due at the same instant fire in the order they were scheduled.
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Callable
 from typing import Any
@@ -24,9 +25,12 @@ __all__ = ["ReferenceEngine"]
 
 _TOLERANCE = 1e-9
 
-#: At most this many occurrences may be scheduled and not yet due in one replication;
-#: each holds about 1 KB until it is due.
-MAX_QUEUED = 100_000
+#: At most this many occurrences may be pending (scheduled, not yet due, not withdrawn)
+#: in one replication; each holds about 1 KB until it is due.
+MAX_PENDING = 100_000
+# Withdrawn occurrences are dropped from simpy's queue once there are this many and
+# more than there are pending ones, so withdrawing keeps memory bounded too.
+_COMPACT_AFTER = 1_000
 
 
 class _Stop(Exception):
@@ -36,10 +40,11 @@ class _Stop(Exception):
 class _Instance:
     """A scheduled occurrence of an event, which ``cancels`` may withdraw."""
 
-    __slots__ = ("alive", "event")
+    __slots__ = ("alive", "event", "timeout")
 
-    def __init__(self, event: int) -> None:
+    def __init__(self, event: int, timeout: simpy.Timeout) -> None:
         self.event = event
+        self.timeout = timeout
         self.alive = True
 
 
@@ -86,8 +91,8 @@ class _Run:
         self.values = values
         self.env = simpy.Environment()
         self.live = 0
-        # Occurrences not yet due, withdrawn ones included: they hold memory until then.
-        self.queued = 0
+        # Withdrawn occurrences still in simpy's queue, until they are due or compacted away.
+        self.withdrawn: set[simpy.Event] = set()
         # Insertion-ordered sets: firing removes an occurrence in constant time.
         self.pending: dict[int, dict[_Instance, None]] = {}
         self.occurrences = [0] * len(scenario.events)
@@ -130,11 +135,10 @@ class _Run:
 
     def schedule(self, target: int, source: CompiledEvent, delay: float | None = None) -> None:
         event = self.events[target]
-        if self.queued >= MAX_QUEUED:
+        if self.live >= MAX_PENDING:
             # A graph that fans out faster than it fires would otherwise fill memory.
             self.terminal = "max_events"
-            self.record(event, "stopped", f"more than {MAX_QUEUED:,} "
-                        "occurrences scheduled and not yet due")
+            self.record(event, "stopped", f"more than {MAX_PENDING:,} occurrences pending")
             raise _Stop
         if delay is None:
             if event.at is not None:
@@ -144,11 +148,10 @@ class _Run:
                 delay = self.draw(event.delay, source if event.delay is None else event)
             else:
                 delay = 0.0
-        instance = _Instance(target)
+        timeout = self.env.timeout(delay)
+        instance = _Instance(target, timeout)
         self.pending.setdefault(target, {})[instance] = None
         self.live += 1
-        self.queued += 1
-        timeout = self.env.timeout(delay)
         callback: Callable[[simpy.Event], None] = lambda _e, i=instance: self.fire(i)  # noqa: E731
         timeout.callbacks.append(callback)
 
@@ -166,9 +169,18 @@ class _Run:
 
     # -- the semantics -------------------------------------------------------------------------
 
+    def compact(self) -> None:
+        """Drop withdrawn occurrences from simpy's queue, which has no public way to do it."""
+        queue = self.env._queue
+        # Entries are (time, priority, id, event); the ids keep the order of scheduling,
+        # so filtering and rebuilding the heap changes nothing but memory.
+        queue[:] = [entry for entry in queue if entry[3] not in self.withdrawn]
+        heapq.heapify(queue)
+        self.withdrawn.clear()
+
     def fire(self, instance: _Instance) -> None:
-        self.queued -= 1
         if not instance.alive:
+            self.withdrawn.discard(instance.timeout)
             return
         instance.alive = False
         self.live -= 1
@@ -211,8 +223,11 @@ class _Run:
             for withdrawn in self.pending.get(target, ()):
                 withdrawn.alive = False
                 self.live -= 1
+                self.withdrawn.add(withdrawn.timeout)
                 self.record(self.events[target], "cancelled", f"by {event.name}")
             self.pending[target] = {}
+        if len(self.withdrawn) > max(_COMPACT_AFTER, self.live):
+            self.compact()
         if event.end is not None:
             self.terminal = event.end
             self.record(event, "fired", f"end: {event.end}")
