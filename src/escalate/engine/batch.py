@@ -157,6 +157,11 @@ class _Chunk:
         self.iteration = 0
         self.pool = np.empty(0)
         self.offsets = np.empty(0, dtype=np.intp)
+        # Instances scheduled during an iteration go into the table together at its end
+        # (no firing can see them before), each numbered among its replication's.
+        self.alive = np.ones(count, dtype=bool)  # per table column: still running
+        self.scheduled: list[tuple[np.ndarray, np.ndarray, int, np.ndarray]] = []
+        self.schedulings = np.zeros(count, dtype=np.intp)
 
     def draw_parameters(self, blocks: int) -> np.ndarray:
         """Each block's uncertain parameters from its stream, clipped to their ranges."""
@@ -243,7 +248,8 @@ class _Chunk:
             for root in scenario.roots:
                 at = scenario.events[root].at
                 assert at is not None
-                self.pending.push(everyone, np.full(self.count, 0.0 + at), root)
+                self.schedule(everyone, np.full(self.count, 0.0 + at), root)
+            self.flush()
             active = everyone
             while len(active):
                 active = self.step(active)
@@ -255,33 +261,40 @@ class _Chunk:
             events_skipped=self.skipped, ranks=self.ranks, parameters=self.parameters)
 
     def step(self, active: np.ndarray) -> np.ndarray:
-        """Pop and fire the next instance of every running replication; return those still running."""
+        """Pop and fire the next instance of every running replication; return those still running.
+
+        ``active`` holds the chunk row of each column of the pending table;
+        columns of replications that stopped are dropped once they are many.
+        """
         times, events = self.pending.pop()
         horizon = self.scenario.horizon
-        finished = times >= horizon  # +inf, nothing pending, included
-        if finished.any():
-            stopped = np.flatnonzero(finished)
+        alive = self.alive
+        due = times < horizon  # +inf, nothing pending, is not due
+        stopping = alive & ~due
+        if stopping.any():
+            stopped = np.flatnonzero(stopping)
             rows = active.take(stopped)
             exhausted = times.take(stopped) == np.inf
             self.finish(rows[exhausted], "exhausted", self.now.take(rows[exhausted]))
             self.finish(rows[~exhausted], "horizon", horizon)
-            firing = np.flatnonzero(~finished)
-        else:
-            firing = np.arange(len(active))
+            alive[stopped] = False
+        firing = np.flatnonzero(due & alive)
         if len(firing) and self.iteration >= self.scenario.max_events:
             # This would be firing number max_events + 1: a runaway, stopped here.
             self.finish(active.take(firing), "max_events", times.take(firing))
-            finished[firing] = True
+            alive[firing] = False
         elif len(firing):
-            self.fire_all(active, firing, times, events, finished)
-        if finished.any():
-            still = ~finished
-            self.pending.keep(still)
-            return active[still]
-        return active
+            self.fire_all(active, firing, times, events, alive)
+        running = int(np.count_nonzero(alive))
+        if running < 0.75 * len(active):
+            self.pending.keep(alive)
+            active = active[alive]
+            self.alive = np.ones(running, dtype=bool)
+            self.schedulings = np.zeros(running, dtype=np.intp)
+        return active if running else active[:0]
 
     def fire_all(self, active: np.ndarray, firing: np.ndarray, times: np.ndarray,
-                 events: np.ndarray, finished: np.ndarray) -> None:
+                 events: np.ndarray, alive: np.ndarray) -> None:
         """Group the firing replications by event and fire each group."""
         fired = events.take(firing)
         counts = np.bincount(fired, minlength=len(self.plans))
@@ -296,7 +309,29 @@ class _Chunk:
         for event, members in groups:
             local = firing.take(members)
             self.fire(self.plans[event], members, local, active.take(local), times.take(local),
-                      finished)
+                      alive)
+        self.flush()
+
+    def flush(self) -> None:
+        """Put the instances scheduled in this iteration into the pending table."""
+        if not self.scheduled:
+            return
+        columns, due, events, ranks = zip(*self.scheduled, strict=True)
+        self.scheduled = []
+        all_columns = np.concatenate(columns)
+        dtype = self.pending.events.dtype
+        self.pending.push_many(all_columns, np.concatenate(due), np.concatenate(
+            [np.full(len(c), e, dtype=dtype) for c, e in zip(columns, events, strict=True)]),
+            np.concatenate(ranks))
+        self.schedulings[all_columns] = 0
+
+    def schedule(self, local: np.ndarray, times: np.ndarray, event: int) -> None:
+        """Schedule ``event`` at ``times`` in the table columns ``local`` (at the iteration's end)."""
+        if np.ndim(times) == 0:
+            times = np.full(len(local), float(times))
+        ranks = self.schedulings.take(local)
+        self.schedulings[local] = ranks + 1
+        self.scheduled.append((local, times, event, ranks))
 
     def finish(self, rows: np.ndarray, label: str, end_time: Any, *, fired: bool = False) -> None:
         """Stop ``rows`` with terminal ``label``; ``fired`` if this iteration's firing ended them."""
@@ -310,7 +345,7 @@ class _Chunk:
     # -- one event, for a group of replications ------------------------------------------------------
 
     def fire(self, plan: EventPlan, cells: np.ndarray, local: np.ndarray, rows: np.ndarray,
-             times: np.ndarray, finished: np.ndarray) -> None:
+             times: np.ndarray, alive: np.ndarray) -> None:
         """Fire ``plan``'s event in ``rows``, due at ``times``.
 
         ``local`` are the rows' columns in the pending table and ``cells`` their
@@ -345,10 +380,10 @@ class _Chunk:
             self.pending.cancel(local, target)
         if event.end is not None:
             self.finish(rows, event.end, times, fired=True)
-            finished[local] = True
+            alive[local] = False
             return
         for schedule in plan.then:
-            self.pending.push(local, self.due(schedule, cells, rows, times), schedule.target)
+            self.schedule(local, self.due(schedule, cells, rows, times), schedule.target)
         if plan.branches:
             self.choose(plan, cells, local, rows, times)
         if plan.repeat_every is not None:
@@ -462,8 +497,8 @@ class _Chunk:
         for target, schedule in plan.chosen.items():
             picked = chosen == target
             if picked.any():
-                self.pending.push(local[picked], self.due(schedule, cells[picked], rows[picked],
-                                                          times[picked]), target)
+                self.schedule(local[picked], self.due(schedule, cells[picked], rows[picked],
+                                                      times[picked]), target)
 
     def repeat(self, plan: EventPlan, cells: np.ndarray, local: np.ndarray, rows: np.ndarray,
                times: np.ndarray) -> None:
@@ -477,4 +512,4 @@ class _Chunk:
         if len(rows):
             assert plan.repeat_every is not None
             delays = self.draw(plan.repeat_every, plan.repeat_column, cells, rows)
-            self.pending.push(local, times + delays, event.index)
+            self.schedule(local, times + delays, event.index)

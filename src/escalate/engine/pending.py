@@ -86,13 +86,39 @@ class PendingTable:
         self.order.reshape(-1)[flat] = number
         self.scheduled[columns] = number + 1
 
+    def push_many(self, columns: np.ndarray, times: np.ndarray, events: np.ndarray,
+                  ranks: np.ndarray) -> None:
+        """Schedule many instances at once, in the order given within each replication.
+
+        ``ranks`` numbers each instance among those of its replication (0, 1, ...):
+        the instances ranked ``r`` go in together, each replication's first one
+        into the slot its last pop freed.
+        """
+        numbers = self.scheduled.take(columns) + ranks.astype(self.order.dtype)
+        for rank in range(int(ranks.max(initial=-1)) + 1):
+            chosen = np.flatnonzero(ranks == rank) if rank or ranks.any() else None
+            cols = columns if chosen is None else columns.take(chosen)
+            if rank == 0:
+                slot = self.freed.take(cols)
+                others = np.flatnonzero(slot < 0)
+                if len(others):
+                    slot[others] = self._free_slots(cols.take(others))
+                self.freed[cols] = -1
+            else:
+                slot = self._free_slots(cols)
+            flat = slot * self.count + cols
+            self.times.reshape(-1)[flat] = times if chosen is None else times.take(chosen)
+            self.events.reshape(-1)[flat] = events if chosen is None else events.take(chosen)
+            self.order.reshape(-1)[flat] = numbers if chosen is None else numbers.take(chosen)
+            self.scheduled[cols] += 1
+
     def _free_slots(self, columns: np.ndarray) -> np.ndarray:
         """An empty slot for each of ``columns``: a never used one, else the first empty one."""
         slot = self.fresh.take(columns)
         full = np.flatnonzero(slot >= self.capacity)
         if len(full):
             crowded = columns.take(full)
-            empty = self.times[:, crowded] == np.inf
+            empty = self.times.take(crowded, axis=1) == np.inf
             found = np.minimum.reduce(np.where(empty, self._rows, _NO_SLOT), axis=0)
             if (found == _NO_SLOT).any():
                 first_new = self.capacity
