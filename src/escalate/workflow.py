@@ -62,6 +62,7 @@ def run_to_directory(
             engine=engine_name,
             engine_reason=engine_reason,
         )
+        directory.record_start()
         sinks: list[Any] = [ReplicationWriter(directory.open(REPLICATIONS), compiled, uncertainty)]
         if events:
             sinks.append(EventLogWriter(directory.open(EVENTS)))

@@ -7,12 +7,16 @@ Layout (``docs/outputs.md``)::
     replications.csv    one row per replication, written as the replications finish
     events.csv          every event of every replication (only with ``--events``)
 
-The manifest is written in a ``finally`` block, so a failed or interrupted
-run is recorded too; ``summary.json`` appears only for a completed run.
+The manifest is written when the run starts (status ``running``) and again
+when it ends, also when it fails or is interrupted; ``summary.json`` appears
+only for a completed run, after every row is safely on disk.  A file that
+cannot be written (a full disk, a file too large, a read-only directory) is
+an :class:`~escalate.errors.OutputError` naming the file.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import hashlib
@@ -62,7 +66,13 @@ def write_json(path: Path, data: Any) -> None:
             os.fsync(handle.fileno())
         os.replace(temporary, path)
     except OSError as exc:
+        temporary.unlink(missing_ok=True)
         raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+def _write_failed(handle: IO[str], exc: OSError) -> OutputError:
+    name = getattr(handle, "name", "an output file")
+    return OutputError(f"cannot write {name}: {exc.strerror or exc}")
 
 
 def path_id(names: Sequence[str]) -> str:
@@ -85,7 +95,14 @@ class ReplicationWriter:
             header += [outcome.name, f"{outcome.name}_day"]
         header += [f"param_{name}" for name in self.uncertain]
         header.append("path")
-        self.writer.writerow(header)
+        self.handle = handle
+        self._write(header)
+
+    def _write(self, row: list[Any]) -> None:
+        try:
+            self.writer.writerow(row)
+        except OSError as exc:
+            raise _write_failed(self.handle, exc) from exc
 
     def write(self, record: ReplicationRecord) -> None:
         path = [self.names[i] for i in record.path]
@@ -97,20 +114,29 @@ class ReplicationWriter:
             row += [int(occurred), _number(time_) if occurred else ""]
         row += [_number(v) for v in record.parameters]
         row.append(">".join(path))
-        self.writer.writerow(row)
+        self._write(row)
 
 
 class EventLogWriter:
     """Streams every logged event of every replication (for ``--events``)."""
 
     def __init__(self, handle: IO[str]) -> None:
+        self.handle = handle
         self.writer = csv.writer(handle, lineterminator="\n")
-        self.writer.writerow(["replication", "day", "event", "actor", "status", "level", "detail"])
+        try:
+            self.writer.writerow(["replication", "day", "event", "actor", "status", "level",
+                                  "detail"])
+        except OSError as exc:
+            raise _write_failed(handle, exc) from exc
 
     def write(self, record: ReplicationRecord) -> None:
-        for entry in record.log or ():
-            self.writer.writerow([record.index, _number(entry.time), entry.event,
-                                  entry.actor or "", entry.status, entry.level, entry.detail])
+        try:
+            for entry in record.log or ():
+                self.writer.writerow([record.index, _number(entry.time), entry.event,
+                                      entry.actor or "", entry.status, entry.level,
+                                      entry.detail])
+        except OSError as exc:
+            raise _write_failed(self.handle, exc) from exc
 
 
 def _number(value: float) -> str:
@@ -120,8 +146,10 @@ def _number(value: float) -> str:
 class RunDirectory:
     """Creates a run directory and records the run in it, whatever happens.
 
-    Use as a context manager: the manifest is written on exit with the status
-    ``completed``, ``failed`` (with the error) or ``interrupted``.
+    Use as a context manager: the manifest is written on entry with the status
+    ``running`` and on exit with ``completed``, ``failed`` (with the error) or
+    ``interrupted``.  Raises :class:`OutputError` when the directory or one of
+    its files cannot be written.
     """
 
     def __init__(self, path: str | Path, *, overwrite: bool = True) -> None:
@@ -131,16 +159,18 @@ class RunDirectory:
         self._started = time.perf_counter()
         if self.path.exists() and not self.path.is_dir():
             raise OutputError(f"{self.path} exists and is not a directory")
-        if self.path.is_dir() and any(self.path.iterdir()):
-            if not (self.path / MANIFEST).exists():
-                raise OutputError(f"{self.path} is not empty and holds no escalate run; "
-                                  "choose a new directory")
-            if not overwrite:
-                raise OutputError(f"{self.path} already holds a run")
-            for name in (SUMMARY, REPLICATIONS, EVENTS):
-                (self.path / name).unlink(missing_ok=True)
         try:
+            if self.path.is_dir() and any(self.path.iterdir()):
+                if not (self.path / MANIFEST).exists():
+                    raise OutputError(f"{self.path} is not empty and holds no escalate run; "
+                                      "choose a new directory")
+                if not overwrite:
+                    raise OutputError(f"{self.path} already holds a run")
+                for name in (SUMMARY, REPLICATIONS, EVENTS):
+                    (self.path / name).unlink(missing_ok=True)
             self.path.mkdir(parents=True, exist_ok=True)
+        except OutputError:
+            raise
         except OSError as exc:
             raise OutputError(f"cannot create {self.path}: {exc.strerror or exc}") from exc
 
@@ -157,31 +187,80 @@ class RunDirectory:
         self.manifest["started"] = _now()
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 traceback: TracebackType | None) -> None:
+    def record_start(self) -> None:
+        """Write the manifest with the status ``running``, once its fields are set.
+
+        A run killed outright (``SIGKILL``, a power cut) leaves this behind, so
+        the directory still says what it holds and may be run into again.
+        """
+        self._write_manifest("running")
+
+    def close_files(self) -> None:
+        """Flush the streamed files to disk and close them; raise OutputError if that fails."""
+        failure: tuple[IO[str], OSError] | None = None
         for handle in self.files:
             try:
+                if failure is None:
+                    handle.flush()
+                    os.fsync(handle.fileno())
                 handle.close()
-            except OSError:
-                pass
+            except OSError as exc:
+                failure = failure or (handle, exc)
+                # The buffer that cannot be written is dropped with the handle.
+                with contextlib.suppress(OSError):
+                    handle.close()
+        self.files.clear()
+        if failure is not None:
+            raise _write_failed(*failure) from failure[1]
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        if error is None:
+            try:
+                self.close_files()
+            except OutputError as exc:
+                self._finish(exc)
+                raise
+        else:
+            for handle in self.files:
+                # The run has failed already; its error is the one to report.
+                with contextlib.suppress(OSError):
+                    handle.close()
+        self._finish(error)
+
+    def _finish(self, error: BaseException | None) -> None:
         status = "completed"
         if isinstance(error, KeyboardInterrupt):
             status = "interrupted"
         elif error is not None:
             status = "failed"
             self.manifest["error"] = f"{type(error).__name__}: {error}"
+        try:
+            self._write_manifest(status)
+        except OutputError:
+            if error is None:
+                raise
+            # Keep the error that stopped the run (and its exit code) rather than this one.
+
+    def _write_manifest(self, status: str) -> None:
         self.manifest.update(
             status=status,
-            finished=_now(),
+            finished=_now() if status != "running" else None,
             wall_seconds=round(time.perf_counter() - self._started, 3),
             command=sys.argv,
             versions=versions(),
-            files=sorted(p.name for p in self.path.iterdir() if not p.name.startswith(".")
-                         and p.name != MANIFEST) + [MANIFEST],
         )
+        try:
+            names = [p.name for p in self.path.iterdir()]
+        except OSError as exc:
+            raise OutputError(f"cannot list {self.path}: {exc.strerror or exc}") from exc
+        kept = sorted(name for name in names if not name.startswith(".") and name != MANIFEST)
+        self.manifest["files"] = [*kept, MANIFEST]
         write_json(self.path / MANIFEST, self.manifest)
 
     def write_summary(self, summary: dict[str, Any]) -> None:
+        """Write ``summary.json`` once every streamed row is on disk; it marks the run complete."""
+        self.close_files()
         write_json(self.path / SUMMARY, summary)
 
 
