@@ -185,8 +185,7 @@ def delay_from_uniforms(kind: str, args: Sequence[Any], uniforms: np.ndarray) ->
         result = args[0] * np.exp(np.multiply(args[1], normal))
     elif kind == "gamma":
         shape, mean = args
-        result = _gamma(np.broadcast_to(np.asarray(shape, dtype=float), (count,)), uniforms) \
-            * np.divide(mean, shape)
+        result = _gamma(shape, uniforms) * np.divide(mean, shape)
     elif kind == "weibull":
         shape, scale = args
         result = np.multiply(scale, (-np.log1p(-u)) ** np.divide(1.0, shape))
@@ -202,15 +201,15 @@ def delay_from_uniforms(kind: str, args: Sequence[Any], uniforms: np.ndarray) ->
     return result
 
 
-def _gamma(shape: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
+def _gamma(shape: Any, uniforms: np.ndarray) -> np.ndarray:
     """Standard gamma variates by Marsaglia and Tsang (2000); NaN where both tries failed.
 
     Rows of ``uniforms``: two for a pair of normals (Box and Muller), one per
     try to accept, one to scale a variate of shape + 1 down to a shape below 1.
+    ``shape`` is one value or one per column.
     """
-    boosted = shape < 1
-    alpha = np.where(boosted, shape + 1.0, shape)
-    d = alpha - 1.0 / 3.0
+    boosted = np.less(shape, 1)
+    d = np.where(boosted, shape + 1.0, shape) - 1.0 / 3.0
     c = 1.0 / np.sqrt(9.0 * d)
     radius = np.sqrt(-2.0 * np.log1p(-uniforms[0]))
     angle = 2.0 * math.pi * uniforms[1]
@@ -218,14 +217,15 @@ def _gamma(shape: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
     failed = np.flatnonzero(np.isnan(result))
     if len(failed):
         # The second try, only where the first was rejected.
-        result[failed] = _gamma_try(d[failed], c[failed],
-                                    radius[failed] * np.sin(angle[failed]), uniforms[3, failed])
-    if boosted.any():
-        result = np.where(boosted, result * (1.0 - uniforms[4]) ** (1.0 / shape), result)
+        d2, c2 = (d, c) if np.ndim(d) == 0 else (d[failed], c[failed])
+        result[failed] = _gamma_try(d2, c2, radius[failed] * np.sin(angle[failed]),
+                                    uniforms[3, failed])
+    if np.any(boosted):
+        result = np.where(boosted, result * (1.0 - uniforms[4]) ** np.divide(1.0, shape), result)
     return result
 
 
-def _gamma_try(d: np.ndarray, c: np.ndarray, normal: np.ndarray, uniform: np.ndarray) -> np.ndarray:
+def _gamma_try(d: Any, c: Any, normal: np.ndarray, uniform: np.ndarray) -> np.ndarray:
     v = (1.0 + c * normal) ** 3
     with np.errstate(invalid="ignore", divide="ignore"):
         accept = (v > 0) & (np.log1p(-uniform) < 0.5 * normal * normal + d - d * v + d * np.log(v))

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..compiled import NOW, CompiledEvent, CompiledScenario, Delay, Formula
-from ..distributions import DELAY_UNIFORMS
-from .vectorized import VectorEvaluator, compile_vectorized
+from ..distributions import DELAY_UNIFORMS, check_delay_arguments
+from .vectorized import VectorEvaluator, compile_vectorized, constant_value
 
 __all__ = ["BranchPlan", "DelayPlan", "EventPlan", "SchedulePlan", "UpdatePlan", "build_plans"]
 
@@ -37,7 +37,7 @@ class DelayPlan:
     event: CompiledEvent
     kind: str
     args: tuple[Compiled, ...]
-    constant: bool  # every argument is a literal, checked at compile time
+    constant: bool  # the same valid arguments in every replication: no need to check them
     uniforms: int
 
 
@@ -95,8 +95,12 @@ def build_plans(scenario: CompiledScenario, constants: Mapping[int, Any]) -> tup
 
     def delay_plan(event: CompiledEvent, delay: Delay) -> DelayPlan:
         args = tuple(compiled(a) for a in delay.args)
-        return DelayPlan(event, delay.kind, args, delay.constant_args() is not None,
-                         DELAY_UNIFORMS[delay.kind])
+        values = [constant_value(a.tree, slots, constants) for a in delay.args]
+        fixed = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+        # Arguments that are the same everywhere and valid need no check when drawn;
+        # invalid ones are left to fail when drawn, as in the reference engine.
+        checked = fixed and check_delay_arguments(delay.kind, [float(v) for v in values]) is None
+        return DelayPlan(event, delay.kind, args, checked, DELAY_UNIFORMS[delay.kind])
 
     def schedule(target: int, column: int) -> SchedulePlan:
         event = scenario.events[target]

@@ -29,7 +29,8 @@ import numpy as np
 
 from ..spec.expressions import Expr, compile_expr
 
-__all__ = ["VectorEvaluationError", "VectorEvaluator", "compile_vectorized", "may_fail"]
+__all__ = ["VectorEvaluationError", "VectorEvaluator", "compile_vectorized", "constant_value",
+           "may_fail"]
 
 VectorEvaluator = Callable[[Sequence[Any], np.ndarray], Any]
 
@@ -76,6 +77,12 @@ def compile_vectorized(expr: Expr, slots: Mapping[str, int],
     slots shared by every replication (they are folded into the closure).
     """
     return _Compiler(slots, constants).compile(expr)
+
+
+def constant_value(expr: Expr, slots: Mapping[str, int], constants: Mapping[int, Any]) -> Any:
+    """The value of ``expr`` if it reads only ``constants`` and evaluates without error, else None."""
+    folded = _Compiler(slots, constants).fold(expr)
+    return None if folded is None else folded.value
 
 
 class _Constant:
