@@ -143,3 +143,14 @@ def test_run_precision_records_the_replications_needed(border_file: Path,
     assert summary["replications"] % 400 == 0
     widest = max((o["ci95"][1] - o["ci95"][0]) / 2 for o in summary["outcomes"].values())
     assert widest <= 0.03
+
+
+@pytest.mark.parametrize("engine", ["reference", "batch"])
+def test_engine_choice_reaches_every_point(border_file: Path, tmp_path: Path,
+                                           engine: str) -> None:
+    """--engine is passed to every point's run, and the manifest records which engine ran."""
+    done = escalate_cli("sweep", border_file, *GRID, "-n", "50", "--workers", "1", "--quiet",
+                        "--engine", engine, "--out", tmp_path / "sweep")
+    assert done.returncode == 0, done.stderr
+    manifest = json.loads((tmp_path / "sweep" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["engines"] == [engine]

@@ -22,7 +22,7 @@ from ..sweeps.design import DESIGNS
 from ..sweeps.merge import merge_shards
 from ..sweeps.runner import SweepProgress, make_executor, run_sweep
 from .app import cli
-from .common import seed_option, stderr, stdout
+from .common import engine_option, seed_option, stderr, stdout
 
 #: seconds between progress lines when standard error is not a terminal
 LOG_INTERVAL = 10.0
@@ -133,13 +133,14 @@ def _log(text: str) -> None:
 @click.option("--out", type=click.Path(path_type=Path), required=True,
               help="The sweep directory (manifest, one file per point, points.csv).")
 @click.option("--resume", is_flag=True, help="Continue the sweep in --out, skipping finished points.")
+@engine_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or progress lines.")
 @click.pass_context
 def sweep(context: click.Context, file: Path, vary_items: tuple[str, ...], design: str,
           points: int | None, points_file: Path | None, replications: int, seed: int,
           uncertainty: bool, precision: float | None, max_replications: int | None,
           workers: int | None, scheduler: str | None, dask_local: int | None,
-          shard: str | None, out: Path, resume: bool, quiet: bool) -> None:
+          shard: str | None, out: Path, resume: bool, engine: str, quiet: bool) -> None:
     """Run a scenario at every point of a design of parameter values, one row per point.
 
     Exit status 0 when every point ran, 2 for bad input, 3 when some points failed.
@@ -155,7 +156,7 @@ def sweep(context: click.Context, file: Path, vary_items: tuple[str, ...], desig
                            points_file=points_file, replications=replications, seed=seed,
                            uncertainty=uncertainty, precision=precision,
                            max_replications=max_replications, executor=executor, shard=shard,
-                           out=out, resume=resume, progress=progress)
+                           out=out, resume=resume, progress=progress, engine=engine)
     failed = f", {report.failures:,} failed" if report.failures else ""
     share = f" (shard {shard})" if shard else ""
     stdout.print(f"{report.points:,} points{share}{failed}; {report.replications:,} "

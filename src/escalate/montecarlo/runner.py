@@ -184,6 +184,14 @@ def iter_records(scenario: CompiledScenario, seed: int, first: int, count: int, 
         yield engine.run(index, rng, values, keep_log=keep_log, parameters=drawn)
 
 
+def check_replications(replications: object) -> None:
+    """Raise :class:`UsageError` unless ``replications`` is a whole number in range."""
+    if isinstance(replications, bool) or not isinstance(replications, int) or not (
+            1 <= replications <= MAX_REPLICATIONS):
+        raise UsageError(f"replications must be a whole number from 1 to {MAX_REPLICATIONS:,}, "
+                         f"found {replications!r}")
+
+
 def run(
     scenario: Scenario | CompiledScenario | str | Path,
     *,
@@ -212,10 +220,7 @@ def run(
     Raises :class:`ScenarioError` for bad overrides, :class:`SimulationError`
     when a replication fails, :class:`UsageError` for bad arguments.
     """
-    if isinstance(replications, bool) or not isinstance(replications, int) or not (
-            1 <= replications <= MAX_REPLICATIONS):
-        raise UsageError(f"replications must be a whole number from 1 to {MAX_REPLICATIONS:,}, "
-                         f"found {replications!r}")
+    check_replications(replications)
     if isinstance(first, bool) or not isinstance(first, int) or first < 0:
         raise UsageError(f"first must be a non-negative whole number, found {first!r}")
     compiled = _compiled(scenario, overrides)

@@ -11,7 +11,6 @@ whatever order, in however many sessions.
 
 from __future__ import annotations
 
-import inspect
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -23,7 +22,7 @@ import numpy as np
 
 from ..errors import UsageError
 from ..montecarlo.precision import DEFAULT_MAX_REPLICATIONS, check_precision
-from ..montecarlo.runner import MAX_REPLICATIONS, run
+from ..montecarlo.runner import check_replications
 from ..montecarlo.seeding import SeedLike, design_rng, normalize_seed
 from ..scenario import Scenario, load
 from .checkpoint import FORMAT, MemoryStore, SweepDirectory, now, package_versions
@@ -112,21 +111,6 @@ def _parameter_info(scenario: Scenario) -> dict[str, ParameterInfo]:
                                          compiled.parameter_uncertainty, strict=True)}
 
 
-def _check_engine(engine: str | None) -> None:
-    # The engine choice is passed to run() as is; refuse it up front if run() takes none,
-    # rather than failing every point.
-    if engine is not None and "engine" not in inspect.signature(run).parameters:
-        raise UsageError(f"engine={engine!r}: this version of escalate.run has no engine "
-                         "choice; leave engine unset")
-
-
-def _check_replications(replications: int) -> None:
-    if isinstance(replications, bool) or not isinstance(replications, int) or not (
-            1 <= replications <= MAX_REPLICATIONS):
-        raise UsageError(f"replications must be a whole number from 1 to {MAX_REPLICATIONS:,}, "
-                         f"found {replications!r}")
-
-
 def run_sweep(
     scenario: Scenario | str | Path,
     vary: Mapping[str, Any] | None = None,
@@ -157,8 +141,7 @@ def run_sweep(
     """
     if not isinstance(scenario, Scenario):
         scenario = load(scenario)
-    _check_replications(replications)
-    _check_engine(engine)
+    check_replications(replications)
     if max_replications is not None and precision is None:
         raise UsageError("max_replications bounds an adaptive run: give precision too")
     if precision is not None:
