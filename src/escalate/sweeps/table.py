@@ -247,12 +247,21 @@ class Tally:
 
 def write_table(results: Iterable[PointResult], directory: Path, names: Sequence[str],
                 outcomes: Sequence[str], manifest: dict[str, Any]) -> Tally:
-    """Write the table of ``results`` (in point order) into ``directory``; record the totals."""
+    """Write the table of ``results`` (in point order) into ``directory``; record the totals.
+
+    Raises :class:`OutputError` when the table cannot be written (a full disk, say).
+    """
     tally = Tally()
-    with TableWriter(directory, names, outcomes) as writer:
-        for result in results:
-            tally.add(result)
-            writer.add(result)
+    try:
+        with TableWriter(directory, names, outcomes) as writer:
+            for result in results:
+                tally.add(result)
+                writer.add(result)
+    except OutputError:
+        raise
+    except OSError as exc:
+        raise OutputError(f"cannot write the table {directory / TABLE}: "
+                          f"{exc.strerror or exc}") from exc
     manifest["files"] = [*writer.files, "points/", "manifest.json"]
     tally.record(manifest)
     return tally
