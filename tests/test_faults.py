@@ -21,12 +21,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from process_helpers import Measured, escalate_command, run_measured
+from sweep_helpers import table_bytes
 
 import escalate
 from escalate.output import rundir
 from escalate.workflow import run_to_directory
-from process_helpers import Measured, escalate_command, run_measured
-from sweep_helpers import table_bytes
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals and limits")
 

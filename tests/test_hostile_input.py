@@ -19,11 +19,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from process_helpers import Measured, run_measured
 
 import escalate
 from escalate.engine import reference
 from escalate.workflow import trace
-from process_helpers import Measured, run_measured
 
 BUDGET_SECONDS = 1.0
 BUDGET_MB = 150.0
@@ -166,9 +166,11 @@ def _assert_refused_promptly(run_case: Callable[[], Measured], baseline: Startup
         extra_cpu = measured.cpu_seconds - startup.cpu_seconds
         if extra_seconds < BUDGET_SECONDS:
             return measured
-        assert extra_cpu < BUDGET_SECONDS and attempt < ATTEMPTS, (
-            f"{extra_seconds:.2f} s after start-up ({measured.seconds:.2f} s against "
-            f"{startup.seconds:.2f} s for a tiny file; CPU {extra_cpu:.2f} s more)")
+        slow = (f"{extra_seconds:.2f} s after start-up ({measured.seconds:.2f} s against "
+                f"{startup.seconds:.2f} s for a tiny file; CPU {extra_cpu:.2f} s more)")
+        assert extra_cpu < BUDGET_SECONDS, slow
+        assert attempt < ATTEMPTS, slow
+        # The work was short but the machine busy: measure both again.
         baseline.measure()
     raise AssertionError("unreachable")
 
