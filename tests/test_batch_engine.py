@@ -381,6 +381,19 @@ def test_event_logs_fall_back_to_the_reference_engine(border_file: Path) -> None
         choose_engine(scenario, "batch", keep_log=True)
 
 
+def test_a_huge_fan_out_falls_back_to_the_reference_engine() -> None:
+    """An event scheduling hundreds of occurrences at once is run by the reference engine."""
+    successors = ", ".join(["far"] * 300)
+    scenario = compile_text(f"""
+        events:
+          tick: {{at: 0, then: [{successors}]}}
+          far: {{after: 5}}
+    """)
+    name, reason = choose_engine(scenario)
+    assert name == "reference"
+    assert "event 'tick' schedules 300 occurrences at once" in reason
+
+
 def test_an_unknown_engine_is_a_usage_error(border_file: Path) -> None:
     with pytest.raises(escalate.UsageError, match=re.escape("auto, reference, batch, found 'fast'")):
         run(border_file, replications=10, engine="fast")

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import simpy
 
-from ..compiled import CompiledEvent, CompiledScenario, Delay, Formula
+from ..compiled import NOW, CompiledEvent, CompiledScenario, Delay, Formula
 from ..distributions import check_delay_arguments, draw_delay
 from ..errors import SimulationError
 from .records import LogEntry, ReplicationRecord
@@ -65,6 +65,19 @@ class ReferenceEngine:
                 self._condition_outcomes.append((k, outcome.condition))
             elif outcome.terminal is not None:
                 self._terminal_outcomes.append((k, outcome.terminal))
+        # Per event, the `when` outcomes its firing may make true: those reading what it
+        # sets, or the time.  The others were false when last checked and still are.
+        self._watched = [[(k, c) for k, c in self._condition_outcomes
+                          if c.tree.names() & ({u.name for u in event.updates} | {NOW})]
+                         for event in scenario.events]
+        delays = [d for e in scenario.events for d in (e.delay, e.repeat.every if e.repeat else None)
+                  if d is not None]
+        # Delays whose arguments are literals were checked when the scenario was compiled;
+        # those that read parameters only need checking once per replication.
+        self._checked = {id(d) for d in delays if d.constant_args() is not None}
+        parameters = set(scenario.parameter_names)
+        self._fixed_per_replication = {id(d) for d in delays
+                                       if all(a.tree.names() <= parameters for a in d.args)}
 
     def run(self, index: int, rng: np.random.Generator, values: list[Any], *,
             keep_log: bool = False, parameters: tuple[float, ...] = ()) -> ReplicationRecord:
@@ -103,6 +116,8 @@ class _Run:
         self.seen: set[int] = set()
         self.outcome_times = [math.nan] * len(scenario.outcomes)
         self.level_slot = scenario.level_slot
+        self.now_slot = scenario.now_slot
+        self.checked = engine._checked.copy()
         self.max_level = int(values[self.level_slot])
         self.terminal = ""
         self.log: list[LogEntry] | None = [] if keep_log else None
@@ -122,10 +137,12 @@ class _Run:
 
     def draw(self, delay: Delay, event: CompiledEvent) -> float:
         args = [float(self.evaluate(a, event)) for a in delay.args]
-        if delay.constant_args() is None:
+        if id(delay) not in self.checked:
             problem = check_delay_arguments(delay.kind, args)
             if problem:
                 raise self.fail(event, f"delay: {problem}")
+            if id(delay) in self.engine._fixed_per_replication:
+                self.checked.add(id(delay))
         return float(draw_delay(delay.kind, args, self.rng))
 
     def record(self, event: CompiledEvent, status: str, detail: str = "") -> None:
@@ -144,7 +161,7 @@ class _Run:
             if event.at is not None:
                 delay = max(0.0, event.at - self.env.now)
             elif event.delay is not None:
-                self.values[self.scenario.now_slot] = self.env.now
+                self.values[self.now_slot] = self.env.now
                 delay = self.draw(event.delay, source if event.delay is None else event)
             else:
                 delay = 0.0
@@ -155,9 +172,9 @@ class _Run:
         callback: Callable[[simpy.Event], None] = lambda _e, i=instance: self.fire(i)  # noqa: E731
         timeout.callbacks.append(callback)
 
-    def check_conditions(self) -> None:
+    def check_conditions(self, conditions: list[tuple[int, Formula]]) -> None:
         now = self.env.now
-        for k, condition in self.engine._condition_outcomes:
+        for k, condition in conditions:
             if math.isnan(self.outcome_times[k]):
                 try:
                     holds = condition.evaluate(self.values)
@@ -193,10 +210,11 @@ class _Run:
             raise _Stop
         self.occurrences[event.index] += 1
         values = self.values
-        values[self.scenario.now_slot] = self.env.now
+        values[self.now_slot] = self.env.now
         if event.guard is not None and not self.evaluate(event.guard, event):
             self.skipped += 1
-            self.record(event, "skipped", f"when {event.guard.text} is false")
+            if self.log is not None:
+                self.record(event, "skipped", f"when {event.guard.text} is false")
             self.repeat(event)
             return
         self.fired += 1
@@ -218,7 +236,7 @@ class _Run:
             self.path.append(event.index)
             for k in self.engine._event_outcomes.get(event.index, ()):
                 self.outcome_times[k] = self.env.now
-        self.check_conditions()
+        self.check_conditions(self.engine._watched[event.index])
         for target in event.cancels:
             for withdrawn in self.pending.get(target, ()):
                 withdrawn.alive = False
@@ -232,15 +250,15 @@ class _Run:
             self.terminal = event.end
             self.record(event, "fired", f"end: {event.end}")
             raise _Stop
-        detail = ""
         for target in event.then:
             self.schedule(target, event)
         if event.branches:
-            target = self.choose(event)
-            detail = f"chose {self.events[target].name if target is not None else 'nothing'}"
-            if target is not None:
-                self.schedule(target, event)
-        self.record(event, "fired", detail)
+            chosen = self.choose(event)
+            if chosen is not None:
+                self.schedule(chosen, event)
+        if self.log is not None:
+            self.record(event, "fired", "" if not event.branches else
+                        f"chose {self.events[chosen].name if chosen is not None else 'nothing'}")
         self.repeat(event)
 
     def choose(self, event: CompiledEvent) -> int | None:
@@ -279,14 +297,14 @@ class _Run:
             return
         if rule.condition is not None and not self.evaluate(rule.condition, event):
             return
-        self.values[self.scenario.now_slot] = self.env.now
+        self.values[self.now_slot] = self.env.now
         self.schedule(event.index, event, self.draw(rule.every, event))
 
     def execute(self, parameters: tuple[float, ...]) -> ReplicationRecord:
         scenario = self.scenario
         horizon = scenario.horizon
         env = self.env
-        self.check_conditions()
+        self.check_conditions(self.engine._condition_outcomes)
         end_time = horizon
         try:
             for root in scenario.roots:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ..compiled import CompiledScenario
 from ..errors import UsageError
+from .pending import MAX_CAPACITY
 
 __all__ = ["ENGINES", "batch_limitations", "choose_engine"]
 
@@ -25,6 +26,12 @@ def batch_limitations(scenario: CompiledScenario, *, keep_log: bool = False) -> 
     if len(scenario.events) > _MAX_EVENTS:
         found.append(f"the scenario has {len(scenario.events):,} events; the batch engine "
                      f"handles at most {_MAX_EVENTS:,}")
+    for event in scenario.events:
+        fan_out = len(event.then) + bool(event.branches) + (event.repeat is not None)
+        if fan_out > MAX_CAPACITY // 2:
+            found.append(f"event {event.name!r} schedules {fan_out} occurrences at once; the "
+                         f"batch engine keeps at most {MAX_CAPACITY} pending per replication")
+            break
     return found
 
 
