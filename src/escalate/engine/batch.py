@@ -134,6 +134,7 @@ class _Chunk:
         self.first = block * BLOCK_SIZE
         self.count = count
         self.generators = [streams.events(b) for b in range(block, block + blocks)]
+        self.block_starts = np.arange(blocks + 1) * BLOCK_SIZE  # chunk rows
         self.columns: list[Any] = [None] * (scenario.now_slot + 1)
         for slot, value in enumerate(scenario.state_initial):
             self.columns[slot] = np.full(count, value, dtype=bool if isinstance(value, bool)
@@ -193,12 +194,12 @@ class _Chunk:
         self.pool = np.empty(int(ends[-1]) if len(ends) else 0)
         if not len(self.pool):
             return
-        blocks = rows // BLOCK_SIZE
-        starts = np.flatnonzero(np.diff(blocks, prepend=-1))
-        limits = [*self.offsets.take(starts).tolist(), len(self.pool)]
-        for k, b in enumerate(blocks.take(starts).tolist()):
-            if limits[k + 1] > limits[k]:
-                self.generators[b].random(out=self.pool[limits[k]:limits[k + 1]])
+        # rows are in order, so each block's replications are one run of them
+        bounds = np.searchsorted(rows, self.block_starts)
+        limits = np.append(self.offsets, len(self.pool)).take(bounds).tolist()
+        for b, generator in enumerate(self.generators):
+            if limits[b + 1] > limits[b]:
+                generator.random(out=self.pool[limits[b]:limits[b + 1]])
 
     # -- errors ---------------------------------------------------------------------------------
 
