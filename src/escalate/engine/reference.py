@@ -117,6 +117,8 @@ class _Run:
         self.outcome_times = [math.nan] * len(scenario.outcomes)
         self.level_slot = scenario.level_slot
         self.now_slot = scenario.now_slot
+        self.max_events = scenario.max_events
+        self.rungs = len(scenario.ladder)
         self.checked = engine._checked.copy()
         self.max_level = int(values[self.level_slot])
         self.terminal = ""
@@ -204,13 +206,13 @@ class _Run:
         del self.pending[instance.event][instance]
         event = self.events[instance.event]
         self.total += 1
-        if self.total > self.scenario.max_events:
+        if self.total > self.max_events:
             self.terminal = "max_events"
-            self.record(event, "stopped", f"more than {self.scenario.max_events} events")
+            self.record(event, "stopped", f"more than {self.max_events} events")
             raise _Stop
         self.occurrences[event.index] += 1
         values = self.values
-        values[self.now_slot] = self.env.now
+        now = values[self.now_slot] = self.env.now
         if event.guard is not None and not self.evaluate(event.guard, event):
             self.skipped += 1
             if self.log is not None:
@@ -226,17 +228,18 @@ class _Run:
                 value = float(round(value))
             values[update.slot] = value
         level = values[self.level_slot]
-        if not 0 <= level < len(self.scenario.ladder):
+        if not 0 <= level < self.rungs:
             raise self.fail(event, f"level {level:g} is outside the ladder "
-                            f"(0 to {len(self.scenario.ladder) - 1})")
+                            f"(0 to {self.rungs - 1})")
         if level > self.max_level:
             self.max_level = int(level)
         if event.index not in self.seen:
             self.seen.add(event.index)
             self.path.append(event.index)
             for k in self.engine._event_outcomes.get(event.index, ()):
-                self.outcome_times[k] = self.env.now
-        self.check_conditions(self.engine._watched[event.index])
+                self.outcome_times[k] = now
+        if self.engine._watched[event.index]:
+            self.check_conditions(self.engine._watched[event.index])
         for target in event.cancels:
             for withdrawn in self.pending.get(target, ()):
                 withdrawn.alive = False
