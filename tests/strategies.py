@@ -24,12 +24,14 @@ __all__ = [
     "arithmetic",
     "condition_expression",
     "expression_like",
+    "expression_tree",
     "mutated_scenario",
     "mutated_text",
     "number_expression",
     "random_value",
     "runnable_scenario",
     "scenario_text",
+    "token_soup",
 ]
 
 
@@ -473,3 +475,122 @@ def condition_expression(draw: st.DrawFn, depth: int = 2) -> str:
         return f"not ({draw(condition_expression(depth - 1))})"
     return (f"({draw(condition_expression(depth - 1))}) {kind} "
             f"({draw(condition_expression(depth - 1))})")
+
+
+# -- expression text: token soups and rendered syntax trees -------------------------------------
+
+# Pieces of text that stress the tokenizer: runs that nest deeply, numbers too long or too
+# large for a float, Unicode digits and letters, invisible and control characters.
+_SOUP_TOKENS = (
+    *_EXPRESSION_TOKENS, "x", "y", "flag", "((((((((", "))))))))", "--------", "not not not",
+    "**-", "9" * 320, "1e99999", "0x1F", "1_000", "1e", "1.e5", "5.", "\u0663", "\uff11",
+    "\u00e9", "\u200b", "\x00", "\U0001d465", "__", "_", "x_1", "x.y", "()", "(,)", "%%",
+    "e10", "E", "inf", "nan", "None", "True", "print", "eval", "open", "getattr",
+)
+_SEPARATORS = ("", " ", " ", "  ", "\t", "\n")
+
+
+def token_soup() -> st.SearchStrategy[str]:
+    """Up to 400 tokens of the expression language and of others, joined by random spacing."""
+    pieces = st.tuples(st.sampled_from(_SOUP_TOKENS), st.sampled_from(_SEPARATORS))
+    return st.lists(pieces, max_size=400).map(lambda items: "".join(t + s for t, s in items))
+
+
+_NAMES = ("x", "y", "flag", "now")
+_FOREIGN_NAMES = ("__import__", "__class__", "__builtins__", "_", "os", "lambda", "import",
+                  "for", "in", "is", "None", "True")
+_BINARY = ("+", "-", "*", "/", "**", "<", "<=", ">", ">=", "==", "!=", "and", "or")
+_FOREIGN_BINARY = ("%", "//", "@", "&", "|", "^", "<<", "is", "in", "=", ":=", "<>")
+
+
+def _spaced(draw: st.DrawFn, *parts: str) -> str:
+    """Join ``parts`` with random spacing (none at all only where it keeps words apart)."""
+    text = parts[0]
+    for part in parts[1:]:
+        glue = draw(st.sampled_from(_SEPARATORS))
+        if not glue and text[-1:].isalnum() and part[:1].isalnum():
+            glue = " "
+        text += glue + part
+    return text
+
+
+@st.composite
+def _leaf(draw: st.DrawFn, foreign: bool) -> str:
+    choices = [
+        st.sampled_from(_NAMES),
+        st.sampled_from(["true", "false", "0", "1", "0.5", "30%", ".25", "1e-3", "2.5e+2"]),
+        st.integers(min_value=0, max_value=10**6).map(str),
+        st.floats(min_value=0, max_value=1e300, allow_nan=False).map(repr),
+    ]
+    if foreign:
+        choices += [st.sampled_from(_FOREIGN_NAMES),
+                    st.sampled_from(["1e999", "9" * 320, "'os'", '"x"', "[]", "{}", "...",
+                                     "0x10", "1j", "\u0663", "\u00e9"])]
+    return draw(st.one_of(*choices))
+
+
+@st.composite
+def expression_tree(draw: st.DrawFn, depth: int = 5, foreign: bool = True) -> str:
+    """A random syntax tree rendered as text, with nodes of Python that the language lacks.
+
+    With ``foreign`` off, only the language's own constructs appear and the
+    text always parses: binary operations and calls with the right number of
+    arguments, every operand parenthesised, and powers whose exponent is small
+    (so no constant power overflows).
+    """
+    if depth == 0 or draw(st.integers(min_value=0, max_value=4)) == 0:
+        return draw(_leaf(foreign))
+    kinds = ["binary", "unary", "not", "call", "paren"]
+    if foreign:
+        kinds += ["foreign binary", "attribute", "subscript", "lambda", "comprehension",
+                  "conditional", "chain", "keyword call", "foreign call", "bare"]
+    kind = draw(st.sampled_from(kinds))
+
+    def child() -> str:
+        return draw(expression_tree(depth - 1, foreign))
+
+    if kind == "binary":
+        op = draw(st.sampled_from(_BINARY))
+        if op == "**" and not foreign:
+            return _spaced(draw, "(", draw(st.sampled_from(_NAMES)), ")", "**",
+                           draw(st.sampled_from(["2", "0.5", "(-1)", "y"])))
+        return _spaced(draw, "(", child(), ")", op, "(", child(), ")")
+    if kind == "unary":
+        return _spaced(draw, draw(st.sampled_from(["-", "+"])), "(", child(), ")")
+    if kind == "not":
+        return _spaced(draw, "not", "(", child(), ")")
+    if kind == "call":
+        name = draw(st.sampled_from(sorted(_ARITY)))
+        low, high = _ARITY[name]
+        count = draw(st.integers(min_value=low, max_value=high))
+        if foreign:
+            count = draw(st.integers(min_value=0, max_value=4))
+        args = ", ".join(child() for _ in range(count))
+        return _spaced(draw, name, "(", args or "", ")") if args else f"{name}()"
+    if kind == "paren":
+        return _spaced(draw, "(", child(), ")")
+    if kind == "foreign binary":
+        return _spaced(draw, child(), draw(st.sampled_from(_FOREIGN_BINARY)), child())
+    if kind == "attribute":
+        return f"{child()}.{draw(st.sampled_from(['real', '__class__', '__globals__', 'x']))}"
+    if kind == "subscript":
+        return f"{child()}[{child()}]"
+    if kind == "lambda":
+        return _spaced(draw, "lambda", ":", child())
+    if kind == "comprehension":
+        return _spaced(draw, "[", child(), "for", "x", "in", child(), "]")
+    if kind == "conditional":
+        return _spaced(draw, child(), "if", child(), "else", child())
+    if kind == "chain":
+        return _spaced(draw, child(), "<", child(), "<", child())
+    if kind == "keyword call":
+        return f"min(x={child()})"
+    if kind == "foreign call":
+        name = draw(st.sampled_from(["eval", "exec", "open", "getattr", "__import__", "print"]))
+        return f"{name}({child()})"
+    return _spaced(draw, child(), child())  # two operands with nothing between them
+
+
+# Arity of the functions, as the language documents them (min and max take one or more).
+_ARITY = {"min": (1, 3), "max": (1, 3), "clip": (3, 3), "abs": (1, 1), "floor": (1, 1),
+          "ceil": (1, 1), "sqrt": (1, 1), "exp": (1, 1), "log": (1, 1), "if": (3, 3)}
