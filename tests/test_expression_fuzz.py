@@ -12,6 +12,7 @@ The number of examples comes from the Hypothesis profile (``conftest.py``:
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import numpy as np
@@ -42,30 +43,28 @@ def _parse_or_error(text: str) -> Expr | None:
     """Parse ``text``; an ExpressionError is fine if its offset lies inside the text."""
     try:
         return parse(text)
-    except ExpressionError as error:
-        assert error.message, text
-        assert 0 <= error.offset <= len(text), (error.offset, len(text), error.message)
-        return None
+    except ExpressionError as caught:
+        error = caught
+    assert error.message, text
+    assert 0 <= error.offset <= len(text), (error.offset, len(text), error.message)
+    return None
 
 
 def _check_downstream(tree: Expr) -> None:
     """Type-check, compile for both engines and evaluate, allowing only the documented errors."""
     try:
         infer_type(tree, TYPES)
-    except ExpressionError as error:
+    except ExpressionError as caught:
+        error = caught
         assert error.message
         return
     scalar = compile_expr(tree, SLOTS)
     vector = compile_vectorized(tree, SLOTS, {})
-    try:
+    # A run reports these as the replication's error (VectorEvaluationError names the rows).
+    with contextlib.suppress(ArithmeticError, ValueError):
         scalar(VALUES)
-    except (ArithmeticError, ValueError):
-        pass  # a run reports these as the replication's error
-    with np.errstate(all="ignore"):
-        try:
-            vector(COLUMNS, np.arange(3))
-        except ArithmeticError:
-            pass  # VectorEvaluationError, naming the rows that failed
+    with np.errstate(all="ignore"), contextlib.suppress(ArithmeticError):
+        vector(COLUMNS, np.arange(3))
 
 
 @given(text=token_soup())
