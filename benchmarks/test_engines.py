@@ -23,10 +23,13 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from pytest_benchmark.fixture import BenchmarkFixture
 
 import escalate
+from escalate.distributions import DELAY_UNIFORMS, delay_from_uniforms
+from escalate.engine import batch as batch_module
 from escalate.montecarlo.runner import run
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -115,16 +118,70 @@ def test_batch_engine(benchmark: BenchmarkFixture, path: Path) -> None:
     _report(benchmark, (path.stem, "batch"), BATCH_REPLICATIONS, events, **extra)
 
 
+def _draws_of_a_run(monkeypatch: pytest.MonkeyPatch) -> tuple[int, dict[tuple[Any, ...], int]]:
+    """Count the uniforms a batch run of the article scenario deals and the delays it draws."""
+    dealt = [0]
+    delays: dict[tuple[Any, ...], int] = {}
+    deal, transform = batch_module._Chunk.deal, batch_module.delay_from_uniforms
+
+    def counted_deal(chunk: Any, rows: np.ndarray, events: np.ndarray) -> None:
+        deal(chunk, rows, events)
+        dealt[0] += len(chunk.pool)
+
+    def counted_transform(kind: str, args: Any, uniforms: np.ndarray) -> np.ndarray:
+        key = (kind, *(float(np.ravel(a)[0]) for a in args))
+        delays[key] = delays.get(key, 0) + uniforms.shape[1]
+        return transform(kind, args, uniforms)
+
+    monkeypatch.setattr(batch_module._Chunk, "deal", counted_deal)
+    monkeypatch.setattr(batch_module, "delay_from_uniforms", counted_transform)
+    run(escalate.load(ARTICLE), replications=BATCH_REPLICATIONS, seed=SEED, engine="batch",
+        keep_replications=False)
+    monkeypatch.undo()
+    return dealt[0], delays
+
+
+@pytest.mark.benchmark(group="draws")
+def test_random_draws_alone(benchmark: BenchmarkFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The random numbers of a batch run of the article scenario alone, without the simulation.
+
+    The same count of uniforms, dealt in chunks as the engine does, and the same
+    delays made from them: the floor under the batch engine's cost.
+    """
+    dealt, delays = _draws_of_a_run(monkeypatch)
+    rng = np.random.default_rng(SEED)
+    chunk = 2**16
+
+    def draw() -> None:
+        for start in range(0, dealt, chunk):
+            rng.random(min(chunk, dealt - start))
+        for (kind, *args), count in delays.items():
+            for start in range(0, count, chunk):
+                size = min(chunk, count - start)
+                delay_from_uniforms(kind, args, rng.random((DELAY_UNIFORMS[kind], size)))
+
+    benchmark.pedantic(draw, rounds=3, iterations=1, warmup_rounds=1)
+    seconds = benchmark.stats.stats.min
+    extra: dict[str, Any] = {"uniforms": dealt, "delays": sum(delays.values())}
+    batch = MEASURED.get((ARTICLE.stem, "batch"))
+    if batch is not None:
+        extra["batch_engine_over_draws"] = round(BATCH_REPLICATIONS / batch / seconds, 1)
+    _report(benchmark, (ARTICLE.stem, "draws alone"), BATCH_REPLICATIONS, 0, **extra)
+
+
+# VmHWM, the peak RSS of this process image; ru_maxrss would count the forking
+# parent's peak too.
 PEAK_RSS = textwrap.dedent("""
-    import json, resource, sys, time
+    import json, sys, time
     import escalate
     replications = int(sys.argv[2])
     start = time.perf_counter()
     if replications:
         escalate.run(sys.argv[1], replications=replications, seed=1, engine="batch",
                      keep_replications=False)
-    print(json.dumps({"seconds": time.perf_counter() - start,
-                      "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+    with open("/proc/self/status", encoding="ascii") as status:
+        peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+    print(json.dumps({"seconds": time.perf_counter() - start, "peak_mb": peak / 1024}))
 """)
 
 

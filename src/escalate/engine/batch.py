@@ -158,11 +158,11 @@ class _Chunk:
         self.iteration = 0
         self.pool = np.empty(0)
         self.offsets = np.empty(0, dtype=np.intp)
-        # Instances scheduled during an iteration go into the table together at its end
-        # (no firing can see them before), each numbered among its replication's.
         self.alive = np.ones(count, dtype=bool)  # per table column: still running
-        self.scheduled: list[tuple[np.ndarray, np.ndarray, int, np.ndarray]] = []
-        self.schedulings = np.zeros(count, dtype=np.intp)
+        # Instances scheduled during an iteration go into the table together at its end
+        # (no firing can see them before), grouped by their place in a firing's sequence
+        # of schedulings, so that each replication's go in in order.
+        self.scheduled: list[tuple[np.ndarray, np.ndarray, int, int]] = []
 
     def draw_parameters(self, blocks: int) -> np.ndarray:
         """Each block's uncertain parameters from its stream, clipped to their ranges."""
@@ -246,10 +246,10 @@ class _Chunk:
         everyone = np.arange(self.count)
         with np.errstate(all="ignore"):
             self.check_conditions(self.engine.conditions, everyone, self.now)
-            for root in scenario.roots:
+            for place, root in enumerate(scenario.roots):
                 at = scenario.events[root].at
                 assert at is not None
-                self.schedule(everyone, np.full(self.count, 0.0 + at), root)
+                self.schedule(everyone, np.full(self.count, 0.0 + at), root, place)
             self.flush()
             active = everyone
             while len(active):
@@ -291,7 +291,6 @@ class _Chunk:
             self.pending.keep(alive)
             active = active[alive]
             self.alive = np.ones(running, dtype=bool)
-            self.schedulings = np.zeros(running, dtype=np.intp)
         return active if running else active[:0]
 
     def fire_all(self, active: np.ndarray, firing: np.ndarray, times: np.ndarray,
@@ -315,24 +314,31 @@ class _Chunk:
 
     def flush(self) -> None:
         """Put the instances scheduled in this iteration into the pending table."""
-        if not self.scheduled:
-            return
-        columns, due, events, ranks = zip(*self.scheduled, strict=True)
+        places: dict[int, list[tuple[np.ndarray, np.ndarray, int, int]]] = {}
+        for entry in self.scheduled:
+            places.setdefault(entry[3], []).append(entry)
         self.scheduled = []
-        all_columns = np.concatenate(columns)
         dtype = self.pending.events.dtype
-        self.pending.push_many(all_columns, np.concatenate(due), np.concatenate(
-            [np.full(len(c), e, dtype=dtype) for c, e in zip(columns, events, strict=True)]),
-            np.concatenate(ranks))
-        self.schedulings[all_columns] = 0
+        for place in sorted(places):
+            entries = places[place]
+            if len(entries) == 1:
+                columns, times, event, _ = entries[0]
+                self.pending.push(columns, times, event)
+            else:
+                self.pending.push(np.concatenate([e[0] for e in entries]),
+                                  np.concatenate([e[1] for e in entries]),
+                                  np.concatenate([np.full(len(e[0]), e[2], dtype=dtype)
+                                                  for e in entries]))
 
-    def schedule(self, local: np.ndarray, times: np.ndarray, event: int) -> None:
-        """Schedule ``event`` at ``times`` in the table columns ``local`` (at the iteration's end)."""
+    def schedule(self, local: np.ndarray, times: np.ndarray, event: int, place: int) -> None:
+        """Schedule ``event`` at ``times`` in the table columns ``local``, at the iteration's end.
+
+        ``place`` orders a firing's schedulings: then-successors by position, then
+        the chosen one, then the repetition.
+        """
         if np.ndim(times) == 0:
             times = np.full(len(local), float(times))
-        ranks = self.schedulings.take(local)
-        self.schedulings[local] = ranks + 1
-        self.scheduled.append((local, times, event, ranks))
+        self.scheduled.append((local, times, event, place))
 
     def finish(self, rows: np.ndarray, label: str, end_time: Any, *, fired: bool = False) -> None:
         """Stop ``rows`` with terminal ``label``; ``fired`` if this iteration's firing ended them."""
@@ -383,8 +389,8 @@ class _Chunk:
             self.finish(rows, event.end, times, fired=True)
             alive[local] = False
             return
-        for schedule in plan.then:
-            self.schedule(local, self.due(schedule, cells, rows, times), schedule.target)
+        for place, schedule in enumerate(plan.then):
+            self.schedule(local, self.due(schedule, cells, rows, times), schedule.target, place)
         if plan.branches:
             self.choose(plan, cells, local, rows, times)
         if plan.repeat_every is not None:
@@ -499,7 +505,7 @@ class _Chunk:
             picked = chosen == target
             if picked.any():
                 self.schedule(local[picked], self.due(schedule, cells[picked], rows[picked],
-                                                      times[picked]), target)
+                                                      times[picked]), target, len(plan.then))
 
     def repeat(self, plan: EventPlan, cells: np.ndarray, local: np.ndarray, rows: np.ndarray,
                times: np.ndarray) -> None:
@@ -513,4 +519,5 @@ class _Chunk:
         if len(rows):
             assert plan.repeat_every is not None
             delays = self.draw(plan.repeat_every, plan.repeat_column, cells, rows)
-            self.schedule(local, times + delays, event.index)
+            self.schedule(local, times + delays, event.index,
+                          len(plan.then) + bool(plan.branches))

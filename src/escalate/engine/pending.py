@@ -72,8 +72,12 @@ class PendingTable:
         self.freed = slot
         return earliest, events
 
-    def push(self, columns: np.ndarray, times: np.ndarray, event: int) -> None:
-        """Schedule ``event`` at ``times`` for the replications in ``columns`` (distinct)."""
+    def push(self, columns: np.ndarray, times: np.ndarray, event: int | np.ndarray) -> None:
+        """Schedule ``event`` (one, or one per column) at ``times`` in ``columns`` (distinct).
+
+        A replication's instances are numbered in the order they are pushed;
+        its first push after a pop takes the slot that pop freed.
+        """
         slot = self.freed.take(columns)
         others = np.flatnonzero(slot < 0)
         if len(others):
@@ -85,32 +89,6 @@ class PendingTable:
         number = self.scheduled.take(columns)
         self.order.reshape(-1)[flat] = number
         self.scheduled[columns] = number + 1
-
-    def push_many(self, columns: np.ndarray, times: np.ndarray, events: np.ndarray,
-                  ranks: np.ndarray) -> None:
-        """Schedule many instances at once, in the order given within each replication.
-
-        ``ranks`` numbers each instance among those of its replication (0, 1, ...):
-        the instances ranked ``r`` go in together, each replication's first one
-        into the slot its last pop freed.
-        """
-        numbers = self.scheduled.take(columns) + ranks.astype(self.order.dtype)
-        for rank in range(int(ranks.max(initial=-1)) + 1):
-            chosen = np.flatnonzero(ranks == rank) if rank or ranks.any() else None
-            cols = columns if chosen is None else columns.take(chosen)
-            if rank == 0:
-                slot = self.freed.take(cols)
-                others = np.flatnonzero(slot < 0)
-                if len(others):
-                    slot[others] = self._free_slots(cols.take(others))
-                self.freed[cols] = -1
-            else:
-                slot = self._free_slots(cols)
-            flat = slot * self.count + cols
-            self.times.reshape(-1)[flat] = times if chosen is None else times.take(chosen)
-            self.events.reshape(-1)[flat] = events if chosen is None else events.take(chosen)
-            self.order.reshape(-1)[flat] = numbers if chosen is None else numbers.take(chosen)
-            self.scheduled[cols] += 1
 
     def _free_slots(self, columns: np.ndarray) -> np.ndarray:
         """An empty slot for each of ``columns``: a never used one, else the first empty one."""
