@@ -22,6 +22,37 @@ MAX_CAPACITY = 256
 _NO_SLOT = np.int16(MAX_CAPACITY)
 
 
+def _leading_zeros(bits: int) -> np.ndarray:
+    """Table: for each ``bits``-bit value, the number of zero bits before its highest one."""
+    values = np.arange(2**bits)
+    return (bits - np.where(values > 0, np.floor(np.log2(np.maximum(values, 1))) + 1, 0)).astype(
+        np.int16)
+
+
+_FIRST_OF_8 = _leading_zeros(8)
+_FIRST_OF_16 = _leading_zeros(16)
+
+
+def first_true(flags: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per column of a boolean table: its first true row, whether it has none, and whether several.
+
+    Up to 16 rows, each column's flags are packed into the bits of one integer
+    and looked up in a table, which is much faster than numpy's reductions
+    along the short axis.
+    """
+    rows = len(flags)
+    if rows <= 16:
+        width, table = (8, _FIRST_OF_8) if rows <= 8 else (16, _FIRST_OF_16)
+        dtype = np.uint8 if width == 8 else np.uint16
+        weights = np.array([1 << (width - 1 - row) for row in range(rows)], dtype=dtype)[:, None]
+        bits = np.add.reduce(flags.view(np.uint8).astype(dtype, copy=False) * weights, axis=0,
+                             dtype=dtype)
+        return table.take(bits), bits == 0, (bits & (bits - 1)) != 0
+    index = np.arange(rows, dtype=np.int16)[:, None]
+    first = np.minimum.reduce(np.where(flags, index, _NO_SLOT), axis=0)
+    return first, first == _NO_SLOT, np.add.reduce(flags, axis=0, dtype=np.int16) > 1
+
+
 class CapacityError(OverflowError):
     """A replication has more pending instances than the table can hold.
 
@@ -43,7 +74,6 @@ class PendingTable:
         self.scheduled: np.ndarray = np.zeros(count, dtype=order_dtype)  # schedulings so far
         self.fresh: np.ndarray = np.zeros(count, dtype=np.intp)  # first slot never used
         self.freed: np.ndarray = np.full(count, -1, dtype=np.intp)  # slot emptied by the last pop
-        self._rows = np.arange(capacity, dtype=np.int16)[:, None]
 
     @property
     def capacity(self) -> int:
@@ -59,9 +89,9 @@ class PendingTable:
         count = times.shape[1]
         earliest = np.minimum.reduce(times, axis=0)
         at_earliest = times == earliest
-        slot = np.minimum.reduce(np.where(at_earliest, self._rows, _NO_SLOT), axis=0).astype(np.intp)
-        ties = np.flatnonzero((np.add.reduce(at_earliest, axis=0, dtype=np.int16) > 1)
-                              & (earliest != np.inf))
+        first, _, several = first_true(at_earliest)
+        slot = first.astype(np.intp)
+        ties = np.flatnonzero(several & (earliest != np.inf))
         if len(ties):
             numbers = np.where(at_earliest[:, ties], self.order[:, ties],
                                np.iinfo(self.order.dtype).max)
@@ -96,12 +126,11 @@ class PendingTable:
         full = np.flatnonzero(slot >= self.capacity)
         if len(full):
             crowded = columns.take(full)
-            empty = self.times.take(crowded, axis=1) == np.inf
-            found = np.minimum.reduce(np.where(empty, self._rows, _NO_SLOT), axis=0)
-            if (found == _NO_SLOT).any():
+            found, none, _ = first_true(self.times.take(crowded, axis=1) == np.inf)
+            if none.any():
                 first_new = self.capacity
                 self._grow()
-                found = np.where(found == _NO_SLOT, first_new, found)
+                found = np.where(none, first_new, found)
                 self.fresh[crowded[found == first_new]] = first_new
             slot[full] = found
         used_fresh = slot == self.fresh.take(columns)
@@ -133,4 +162,3 @@ class PendingTable:
         self.times = np.vstack([self.times, np.full((extra, count), np.inf)])
         self.events = np.vstack([self.events, np.zeros((extra, count), dtype=self.events.dtype)])
         self.order = np.vstack([self.order, np.zeros((extra, count), dtype=self.order.dtype)])
-        self._rows = np.arange(self.capacity, dtype=np.int16)[:, None]
