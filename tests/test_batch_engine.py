@@ -26,7 +26,7 @@ from escalate.compiled import CompiledScenario
 from escalate.distributions import DELAY_UNIFORMS, delay_from_uniforms, draw_delay
 from escalate.engine import records as records_module
 from escalate.engine.batch import BLOCK_SIZE, BatchEngine
-from escalate.engine.pending import MAX_CAPACITY, PendingTable
+from escalate.engine.pending import MAX_CAPACITY, PendingTable, first_true
 from escalate.engine.selection import choose_engine
 from escalate.engine.vectorized import VectorEvaluationError, compile_vectorized
 from escalate.montecarlo.aggregate import Aggregator
@@ -223,6 +223,16 @@ def test_the_pending_table_grows_and_refuses_beyond_its_limit() -> None:
         table.push(columns, np.array([1.0]), 0)
     with pytest.raises(OverflowError, match=f"more than {MAX_CAPACITY} pending"):
         table.push(columns, np.array([1.0]), 0)
+
+
+@pytest.mark.parametrize("rows", [1, 3, 8, 9, 16, 17, 40])
+def test_first_true_finds_the_first_flag_of_each_column(rows: int) -> None:
+    """The packed-bits lookup agrees with argmax, for every table height."""
+    flags = np.random.default_rng(rows).random((rows, 500)) < 0.3
+    first, none, several = first_true(flags)
+    assert np.array_equal(none, ~flags.any(axis=0))
+    assert np.array_equal(first[~none], flags.argmax(axis=0)[~none])
+    assert np.array_equal(several, flags.sum(axis=0) > 1)
 
 
 # -- errors -----------------------------------------------------------------------------------------

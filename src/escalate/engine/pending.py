@@ -45,8 +45,8 @@ def first_true(flags: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         width, table = (8, _FIRST_OF_8) if rows <= 8 else (16, _FIRST_OF_16)
         dtype = np.uint8 if width == 8 else np.uint16
         weights = np.array([1 << (width - 1 - row) for row in range(rows)], dtype=dtype)[:, None]
-        bits = np.add.reduce(flags.view(np.uint8).astype(dtype, copy=False) * weights, axis=0,
-                             dtype=dtype)
+        packed: np.ndarray = np.multiply(flags.view(np.uint8), weights, dtype=dtype)
+        bits = np.add.reduce(packed, axis=0, dtype=dtype)
         return table.take(bits), bits == 0, (bits & (bits - 1)) != 0
     index = np.arange(rows, dtype=np.int16)[:, None]
     first = np.minimum.reduce(np.where(flags, index, _NO_SLOT), axis=0)
