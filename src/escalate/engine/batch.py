@@ -299,17 +299,18 @@ class _Chunk:
         fired = events.take(firing)
         counts = np.bincount(fired, minlength=len(self.plans))
         present = np.flatnonzero(counts)
-        if len(present) == 1:
-            groups = [(int(present[0]), np.arange(len(firing)))]
-        else:
-            order = np.argsort(fired, kind="stable")
-            ends = np.cumsum(counts)
-            groups = [(int(e), order[ends[e] - counts[e]:ends[e]]) for e in present]
         self.deal(active.take(firing), fired)
-        for event, members in groups:
-            local = firing.take(members)
-            self.fire(self.plans[event], members, local, active.take(local), times.take(local),
-                      alive)
+        # Sorted by event once, each group is a slice (in row order, the sort being stable).
+        cells = np.argsort(fired, kind="stable") if len(present) > 1 else np.arange(len(firing))
+        local = firing.take(cells)
+        rows = active.take(local)
+        due = times.take(local)
+        start = 0
+        for event in present.tolist():
+            end = start + int(counts[event])
+            self.fire(self.plans[event], cells[start:end], local[start:end], rows[start:end],
+                      due[start:end], alive)
+            start = end
         self.flush()
 
     def flush(self) -> None:
