@@ -226,10 +226,19 @@ def _gamma(shape: Any, uniforms: np.ndarray) -> np.ndarray:
 
 
 def _gamma_try(d: Any, c: Any, normal: np.ndarray, uniform: np.ndarray) -> np.ndarray:
-    v = (1.0 + c * normal) ** 3
-    with np.errstate(invalid="ignore", divide="ignore"):
-        accept = (v > 0) & (np.log1p(-uniform) < 0.5 * normal * normal + d - d * v + d * np.log(v))
-    return np.where(accept, d * v, np.nan)
+    """One try of Marsaglia and Tsang's method: ``d * v`` where accepted, NaN elsewhere."""
+    t = 1.0 + c * normal
+    v = t * t * t
+    accept = 1.0 - uniform  # uniform on (0, 1]
+    squared = normal * normal
+    # The squeeze accepts most tries without a logarithm; the rest take the exact test.
+    sure = (v > 0) & (accept < 1.0 - 0.0331 * squared * squared)
+    unsure = np.flatnonzero(~sure & (v > 0))
+    if len(unsure):
+        du = d if np.ndim(d) == 0 else d[unsure]
+        vu = v[unsure]
+        sure[unsure] = np.log(accept[unsure]) < 0.5 * squared[unsure] + du - du * vu + du * np.log(vu)
+    return np.where(sure, d * v, np.nan)
 
 
 @dataclass(frozen=True, slots=True)
