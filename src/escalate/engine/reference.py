@@ -138,7 +138,11 @@ class _Run:
             raise self.fail(event, f"{formula.where}: cannot evaluate {formula.text!r}: {exc}") from exc
 
     def draw(self, delay: Delay, event: CompiledEvent) -> float:
-        args = [float(self.evaluate(a, event)) for a in delay.args]
+        try:
+            args = [float(a.evaluate(self.values)) for a in delay.args]
+        except (ArithmeticError, ValueError, TypeError):
+            # evaluate() again, one by one, for the error naming the argument that failed
+            args = [float(self.evaluate(a, event)) for a in delay.args]
         if id(delay) not in self.checked:
             problem = check_delay_arguments(delay.kind, args)
             if problem:
@@ -163,7 +167,7 @@ class _Run:
             if event.at is not None:
                 delay = max(0.0, event.at - self.env.now)
             elif event.delay is not None:
-                self.values[self.now_slot] = self.env.now
+                # `now` in the delay's arguments: fire() has set it to the current time
                 delay = self.draw(event.delay, source if event.delay is None else event)
             else:
                 delay = 0.0
@@ -213,20 +217,29 @@ class _Run:
         self.occurrences[event.index] += 1
         values = self.values
         now = values[self.now_slot] = self.env.now
-        if event.guard is not None and not self.evaluate(event.guard, event):
-            self.skipped += 1
-            if self.log is not None:
-                self.record(event, "skipped", f"when {event.guard.text} is false")
-            self.repeat(event)
-            return
-        self.fired += 1
-        for update in event.updates:
-            value = self.evaluate(update.formula, event)
-            if update.integer:
-                if isinstance(value, bool) or not math.isfinite(value) or value != round(value):
-                    raise self.fail(event, f"set {update.name}: {value!r} is not a whole number")
-                value = float(round(value))
-            values[update.slot] = value
+        # The guard and the updates call their closures directly (this is the hot path);
+        # a failure is evaluated again by evaluate(), which raises the error naming it.
+        formula = event.guard
+        try:
+            if formula is not None and not formula.evaluate(values):
+                self.skipped += 1
+                if self.log is not None:
+                    self.record(event, "skipped", f"when {formula.text} is false")
+                self.repeat(event)
+                return
+            self.fired += 1
+            for update in event.updates:
+                formula = update.formula
+                value = formula.evaluate(values)
+                if update.integer:
+                    if isinstance(value, bool) or not math.isfinite(value) or value != round(value):
+                        raise self.fail(event, f"set {update.name}: {value!r} is not a whole number")
+                    value = float(round(value))
+                values[update.slot] = value
+        except (ArithmeticError, ValueError, TypeError):
+            assert formula is not None
+            self.evaluate(formula, event)
+            raise
         level = values[self.level_slot]
         if not 0 <= level < self.rungs:
             raise self.fail(event, f"level {level:g} is outside the ladder "
@@ -300,7 +313,6 @@ class _Run:
             return
         if rule.condition is not None and not self.evaluate(rule.condition, event):
             return
-        self.values[self.now_slot] = self.env.now
         self.schedule(event.index, event, self.draw(rule.every, event))
 
     def execute(self, parameters: tuple[float, ...]) -> ReplicationRecord:
