@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import stats
@@ -44,7 +45,15 @@ from escalate.engine.records import ReplicationRecord
 from escalate.montecarlo.runner import RunResult, iter_records, run
 from escalate.montecarlo.seeding import BlockStreams
 
-SCENARIOS = sorted((Path(__file__).resolve().parents[1] / "scenarios").glob("*.yaml"))
+
+def _is_scenario(path: Path) -> bool:
+    """Whether a bundled file is a scenario (``escalate: 1``), not another kind of record."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return isinstance(data, dict) and "escalate" in data
+
+
+SCENARIOS = [path for path in sorted(
+    (Path(__file__).resolve().parents[1] / "scenarios").glob("*.yaml")) if _is_scenario(path)]
 FWER = 0.01
 POWER = 0.8
 DIFFERENCE = 0.01
