@@ -11,6 +11,7 @@ exhaust memory.
 from __future__ import annotations
 
 import datetime as dt
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +48,8 @@ class Limits:
     max_nodes: int = 200_000
     max_depth: int = 64
     max_string_chars: int = 100_000
+    max_expanded_chars: int = 20_000_000
+    max_aliases: int = 1_000
 
 
 @dataclass
@@ -97,7 +100,13 @@ def read_yaml_file(path: str | Path, limits: Limits = Limits()) -> tuple[Any, So
     try:
         if path.is_dir():
             raise ScenarioError([Diagnostic("is a directory, not a scenario file", file=name)])
-        size = path.stat().st_size
+        status = path.stat()
+        if not stat.S_ISREG(status.st_mode):
+            # Devices never end and a pipe with no writer blocks on open: refuse both unread.
+            raise ScenarioError([Diagnostic(
+                "is not a regular file (a device, pipe or socket)", file=name,
+                hint="save the scenario to a file and pass its path")])
+        size = status.st_size
         if size > limits.max_file_bytes:
             raise ScenarioError([Diagnostic(
                 f"file is {size:,} bytes; the limit is {limits.max_file_bytes:,}",
@@ -197,23 +206,45 @@ def _unreadable_character(exc: yaml.reader.ReaderError, text: str, file: str) ->
         hint="remove control characters; tabs and line breaks are the only ones allowed")])
 
 
+_SCALARS = (yaml.ScalarToken, yaml.AliasToken)
 _OPENING = (yaml.BlockMappingStartToken, yaml.BlockSequenceStartToken,
             yaml.FlowMappingStartToken, yaml.FlowSequenceStartToken)
 _CLOSING = (yaml.BlockEndToken, yaml.FlowMappingEndToken, yaml.FlowSequenceEndToken)
 
 
 def _check_nesting(text: str, file: str, limits: Limits) -> None:
-    """Refuse deep nesting from the token stream, before the recursive parser sees it.
+    """Refuse deep nesting, too many values and huge values from the token stream.
 
-    Scanning is iterative, so a file of 100,000 brackets is refused at once
-    instead of exhausting the parser's recursion.  Syntax errors are left to
-    the parser, which reports them with more context.
+    This runs before the recursive, pure-Python parser sees the text: scanning
+    is iterative (libyaml's scanner when PyYAML has it), so a file of 100,000
+    brackets, millions of values or a multi-megabyte string is refused at
+    once.  Syntax errors are left to the parser, which reports them with more
+    context.
     """
-    scanner = yaml.SafeLoader(text)
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    scanner = loader(text)
     depth = 0
+    values = 0
+    aliases = 0
     try:
         while scanner.check_token():
             token = scanner.get_token()  # type: ignore[no-untyped-call]
+            if isinstance(token, _SCALARS + _OPENING):
+                values += 1
+                if values > limits.max_nodes:
+                    raise _too_many_values(token.start_mark, file, limits)
+            if isinstance(token, yaml.AliasToken):
+                aliases += 1
+                if aliases > limits.max_aliases:
+                    raise ScenarioError([Diagnostic(
+                        f"more than {limits.max_aliases:,} YAML aliases", file=file,
+                        line=token.start_mark.line + 1, column=token.start_mark.column + 1,
+                        hint="scenario files need few aliases; write the values out")])
+            if isinstance(token, yaml.ScalarToken) and len(token.value) > limits.max_string_chars:
+                raise ScenarioError([Diagnostic(
+                    f"a value of {len(token.value):,} characters; the limit is "
+                    f"{limits.max_string_chars:,}", file=file, line=token.start_mark.line + 1,
+                    column=token.start_mark.column + 1)])
             if isinstance(token, _OPENING):
                 depth += 1
                 # The document's own collection is level 0, as in _Converter.
@@ -224,22 +255,32 @@ def _check_nesting(text: str, file: str, limits: Limits) -> None:
                         hint="scenario files need only a few levels")])
             elif isinstance(token, _CLOSING):
                 depth -= 1
-    except yaml.YAMLError:
+    except ScenarioError:
+        raise
+    except (yaml.YAMLError, ValueError):
         return
     finally:
         scanner.dispose()
 
 
+def _too_many_values(mark: Any, file: str, limits: Limits) -> ScenarioError:
+    return ScenarioError([Diagnostic(
+        f"the document has more than {limits.max_nodes:,} values (after expanding aliases)",
+        file=file, line=mark.line + 1, column=mark.column + 1,
+        hint="YAML aliases that expand without bound are refused")])
+
+
 def _check_expanded_size(root: Node, file: str, limits: Limits) -> None:
-    """Refuse documents whose aliases would expand past ``max_nodes`` values.
+    """Refuse documents whose aliases would expand past the limits on values and text.
 
     Aliases share nodes, so sizes are computed once per node: an "alias bomb"
-    is measured without being expanded.
+    (many aliases, or one long string aliased many times) is measured without
+    being expanded.
     """
-    sizes: dict[int, int] = {}
+    sizes: dict[int, tuple[int, int]] = {}
     in_progress: set[int] = set()
 
-    def size(node: Node) -> int:
+    def size(node: Node) -> tuple[int, int]:
         key = id(node)
         if key in sizes:
             return sizes[key]
@@ -249,20 +290,29 @@ def _check_expanded_size(root: Node, file: str, limits: Limits) -> None:
                 line=node.start_mark.line + 1, column=node.start_mark.column + 1,
                 hint="recursive YAML structures are not allowed")])
         in_progress.add(key)
-        total = 1
+        count, chars = 1, 0
+        children: list[Node] = []
         if isinstance(node, MappingNode):
-            total += sum(size(k) + size(v) for k, v in node.value)
+            children = [part for pair in node.value for part in pair]
         elif isinstance(node, SequenceNode):
-            total += sum(size(item) for item in node.value)
+            children = list(node.value)
+        else:
+            chars = len(node.value)
+        for child in children:
+            child_count, child_chars = size(child)
+            count += child_count
+            chars += child_chars
         in_progress.discard(key)
-        if total > limits.max_nodes:
+        if count > limits.max_nodes:
+            raise _too_many_values(node.start_mark, file, limits)
+        if chars > limits.max_expanded_chars:
             raise ScenarioError([Diagnostic(
-                f"the document has more than {limits.max_nodes:,} values (after expanding "
-                "aliases)", file=file, line=node.start_mark.line + 1,
-                column=node.start_mark.column + 1,
+                f"the document holds more than {limits.max_expanded_chars:,} characters of "
+                "text once its aliases are expanded", file=file,
+                line=node.start_mark.line + 1, column=node.start_mark.column + 1,
                 hint="YAML aliases that expand without bound are refused")])
-        sizes[key] = total
-        return total
+        sizes[key] = (count, chars)
+        return count, chars
 
     size(root)
 
