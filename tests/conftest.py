@@ -10,6 +10,9 @@ from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
+#: The bundled scenario files (``observed-*.yaml`` records what happened, for scoring).
+BUNDLED_SCENARIOS = sorted(p for p in SCENARIOS.glob("*.yaml")
+                           if not p.name.startswith("observed-"))
 
 settings.register_profile("ci", max_examples=200, deadline=None, derandomize=True)
 settings.register_profile("large", max_examples=5000, deadline=None)

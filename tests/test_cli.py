@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
-from conftest import BORDER, SCENARIOS
+from conftest import BORDER, BUNDLED_SCENARIOS
 
 import escalate
 from escalate.cli import cli, main
 
 EVENT_NAMES = ("clash", "south_decides", "retaliation", "north_decides", "open_war", "talks_open")
 # Observations files (observed-*.yaml) sit beside the scenarios but are not scenarios.
-BUNDLED = sorted(p for p in SCENARIOS.glob("*.yaml") if not p.name.startswith("observed"))
+BUNDLED = BUNDLED_SCENARIOS
 
 
 def escalate_cli(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

@@ -78,10 +78,10 @@ HOSTILE_FILES: dict[str, tuple[Callable[[], str | bytes], str]] = {
     "binary tag": (lambda: "escalate: 1\nname: !!binary aGVsbG8=\n",
                    r"tag .*binary.* is not allowed"),
     "set tag": (lambda: "escalate: 1\nname: !!set {a, b}\n", r"tag .*set.* is not allowed"),
-    "alias bomb": (_alias_bomb, r"more than 200,000 values \(after expanding aliases\)"),
+    "alias bomb": (_alias_bomb, r"more than 100,000 values \(after expanding aliases\)"),
     "quadratic alias blowup": (_quadratic_blowup, r"problem"),
     "a flat list of 2.4 million values": (
-        lambda: "x: [" + ",".join(["1"] * 2_400_000) + "]\n", r"more than 200,000 values"),
+        lambda: "x: [" + ",".join(["1"] * 2_400_000) + "]\n", r"more than 100,000 values"),
     "1000 nested lists": (lambda: "x: " + "[" * 1000 + "]" * 1000 + "\n", r"nested"),
     "100,000 nested lists": (lambda: "x: " + "[" * 100_000 + "]" * 100_000 + "\n", r"nested"),
     "1000 nested mappings": (lambda: "x: " + "{a: " * 1000 + "1" + "}" * 1000 + "\n", r"nested"),
@@ -230,7 +230,7 @@ def test_every_command_refuses_a_hostile_file_with_exit_2(
     path.write_text(_alias_bomb(), encoding="utf-8")
     _assert_refused_promptly(
         lambda: run_measured([*command, str(path)], timeout=KILL_AFTER_SECONDS,
-                             max_mb=KILL_ABOVE_MB), baseline, r"more than 200,000 values")
+                             max_mb=KILL_ABOVE_MB), baseline, r"more than 100,000 values")
 
 
 # -- expressions that try to escape -----------------------------------------------------------

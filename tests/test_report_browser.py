@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from browser import Browser, find_chromium
-from conftest import BORDER, SCENARIOS
+from conftest import BORDER, BUNDLED_SCENARIOS
 from report_helpers import hostile_scenario, make_sweep_directory, run_directory
 
 from escalate.report.writer import write_report
@@ -28,7 +28,7 @@ RUN_SECTIONS = ["Scenario", "Assumptions", "Outcomes", "Maximum escalation level
 
 def bundled_scenarios() -> list[Path]:
     """Every bundled scenario file (observations files are not scenarios)."""
-    return sorted(p for p in SCENARIOS.glob("*.yaml") if not p.name.startswith("observed"))
+    return BUNDLED_SCENARIOS
 
 
 @pytest.fixture(scope="module")

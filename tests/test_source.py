@@ -270,7 +270,7 @@ def test_default_limits_stop_an_alias_bomb() -> None:
 
     ((_, _, message),) = problems("\n".join(lines) + "\n")
 
-    assert "more than 200,000 values" in message
+    assert "more than 100,000 values" in message
 
 
 def test_depth_limit() -> None:

@@ -319,8 +319,26 @@ def parse(text: str) -> Expr:
     if not text.strip():
         raise ExpressionError("the expression is empty", 0)
     expr = _Parser(text).parse()
+    _check_tree_depth(expr)
     _check_constant_powers(expr)
     return expr
+
+
+def _check_tree_depth(expr: Expr) -> None:
+    """Refuse trees deeper than the limit, long operator chains included.
+
+    ``a + a + ... + a`` parses in a loop but makes a left-leaning tree as deep
+    as it is long, and everything after parsing walks trees recursively.  The
+    walk here is iterative, so it cannot itself run out of stack.
+    """
+    stack = [(expr, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_EXPRESSION_DEPTH:
+            raise ExpressionError(
+                f"the expression is more than {MAX_EXPRESSION_DEPTH} operations deep",
+                node.offset, "split it, or use a parameter for part of it")
+        stack.extend((arg, depth + 1) for arg in node.args)
 
 
 def _check_constant_powers(expr: Expr) -> None:

@@ -45,7 +45,7 @@ class Limits:
     """Bounds on what a scenario file may contain (see ``docs/limits.md``)."""
 
     max_file_bytes: int = 5_000_000
-    max_nodes: int = 200_000
+    max_nodes: int = 100_000
     max_depth: int = 64
     max_string_chars: int = 100_000
     max_expanded_chars: int = 20_000_000
