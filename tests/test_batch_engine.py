@@ -358,7 +358,8 @@ def _compare(expression: str) -> None:
 @pytest.mark.parametrize(("kind", "args"), [
     ("exponential", [2.0]), ("uniform", [1.0, 3.0]), ("triangular", [1.0, 3.0, 10.0]),
     ("triangular", [0.0, 0.0, 1.0]), ("lognormal", [4.0, 0.7]), ("gamma", [0.4, 2.0]),
-    ("gamma", [1.0, 2.0]), ("gamma", [7.5, 2.0]), ("weibull", [1.7, 3.0]),
+    ("gamma", [1.0, 2.0]), ("gamma", [3.0, 2.0]), ("gamma", [5.0, 1.0]), ("gamma", [7.5, 2.0]),
+    ("weibull", [1.7, 3.0]),
     ("empirical", [1.0, 2.0, 5.0]),
 ])
 def test_delays_from_uniforms_follow_the_reference_distributions(kind: str,

@@ -132,6 +132,7 @@ DELAYS = [
     ("{lognormal: {median: 4, sigma: 0.8}}", stats.lognorm(0.8, scale=4).cdf),
     ("{gamma: {shape: 0.6, mean: 3}}", stats.gamma(0.6, scale=3 / 0.6).cdf),
     ("{gamma: {shape: 2.5, mean: 3}}", stats.gamma(2.5, scale=3 / 2.5).cdf),
+    ("{gamma: {shape: 3, mean: 3}}", stats.gamma(3, scale=1).cdf),
     ("{weibull: {shape: 1.7, scale: 4}}", stats.weibull_min(1.7, scale=4).cdf),
     ("{empirical: [1, 2, 4, 8]}", lambda h: sum(v < h for v in (1, 2, 4, 8)) / 4),
 ]

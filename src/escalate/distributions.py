@@ -158,9 +158,10 @@ def delay_from_uniforms(kind: str, args: Sequence[Any], uniforms: np.ndarray) ->
 
     ``uniforms`` has :data:`DELAY_UNIFORMS` ``[kind]`` rows and one column per
     delay; ``args`` are plain values or arrays with one value per column.
-    Gamma delays are drawn by Marsaglia and Tsang's method with two tries;
-    where both are rejected (fewer than three draws in a thousand) the result
-    is NaN, and the caller tries again with fresh uniforms.
+    Gamma delays of a whole shape up to 5 are sums of exponentials; others are
+    drawn by Marsaglia and Tsang's method with two tries, and where both are
+    rejected (fewer than three draws in a thousand) the result is NaN, and the
+    caller tries again with fresh uniforms.
     """
     count = uniforms.shape[1]
     result: np.ndarray
@@ -185,7 +186,14 @@ def delay_from_uniforms(kind: str, args: Sequence[Any], uniforms: np.ndarray) ->
         result = args[0] * np.exp(np.multiply(args[1], normal))
     elif kind == "gamma":
         shape, mean = args
-        result = _gamma(shape, uniforms) * np.divide(mean, shape)
+        if np.ndim(shape) == 0 and float(shape).is_integer() and 1 <= shape <= len(uniforms):
+            # Erlang: a sum of `shape` exponentials, exact and much cheaper than rejection
+            product = 1.0 - uniforms[0]
+            for row in range(1, int(shape)):
+                product = product * (1.0 - uniforms[row])
+            result = -np.log(product) * np.divide(mean, shape)
+        else:
+            result = _gamma(shape, uniforms) * np.divide(mean, shape)
     elif kind == "weibull":
         shape, scale = args
         result = np.multiply(scale, (-np.log1p(-u)) ** np.divide(1.0, shape))
