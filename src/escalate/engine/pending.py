@@ -4,9 +4,9 @@ Each replication owns one column of :class:`PendingTable`; each row is a slot
 holding an instance's due time, its event and its number among the
 replication's schedulings, or +inf as due time when the slot is empty.  The
 instance that fires next is the one due earliest, ties going to the one
-scheduled first (the lowest number), as in the reference engine.  A slot
-freed by a firing is reused by the replication's next scheduling; the table
-grows when a replication has more pending instances than slots, up to
+scheduled first (the lowest number), as in the reference engine.  A
+scheduling takes the replication's lowest empty slot; the table grows when a
+replication has more pending instances than slots, up to
 :data:`MAX_CAPACITY` slots.  Beyond that :class:`CapacityError` is raised and
 the caller runs those replications another way: nothing is ever dropped.
 """
@@ -17,8 +17,8 @@ import numpy as np
 
 __all__ = ["MAX_CAPACITY", "CapacityError", "PendingTable"]
 
-#: the most pending instances one replication may have in the table
-MAX_CAPACITY = 256
+#: the most pending instances one replication may have in the table (one bit each in a uint64)
+MAX_CAPACITY = 64
 _NO_SLOT = np.int16(MAX_CAPACITY)
 
 
@@ -64,16 +64,21 @@ class CapacityError(OverflowError):
 
 
 class PendingTable:
-    """Due times, events and scheduling numbers of pending instances, one column per replication."""
+    """Due times, events and scheduling numbers of pending instances, one column per replication.
+
+    ``free`` holds, per replication, one bit per slot that is empty: a
+    scheduling takes the lowest, a firing or a cancel sets its bit again.
+    """
 
     def __init__(self, count: int, *, capacity: int = 8, event_dtype: type = np.int16,
                  order_dtype: type = np.int32) -> None:
+        if not 1 <= capacity <= MAX_CAPACITY:
+            raise ValueError(f"capacity must be from 1 to {MAX_CAPACITY}, found {capacity}")
         self.times: np.ndarray = np.full((capacity, count), np.inf)
         self.events: np.ndarray = np.zeros((capacity, count), dtype=event_dtype)
         self.order: np.ndarray = np.zeros((capacity, count), dtype=order_dtype)
         self.scheduled: np.ndarray = np.zeros(count, dtype=order_dtype)  # schedulings so far
-        self.fresh: np.ndarray = np.zeros(count, dtype=np.intp)  # first slot never used
-        self.freed: np.ndarray = np.full(count, -1, dtype=np.intp)  # slot emptied by the last pop
+        self.free: np.ndarray = np.full(count, _bits(0, capacity), dtype=np.uint64)
 
     @property
     def capacity(self) -> int:
@@ -99,20 +104,24 @@ class PendingTable:
         flat = slot * count + np.arange(count)
         events = self.events.reshape(-1).take(flat)
         times.reshape(-1)[flat] = np.inf
-        self.freed = slot
+        # Where nothing was pending the slot was already empty: its bit is set anyway.
+        self.free |= np.left_shift(np.uint64(1), slot.astype(np.uint64))
         return earliest, events
 
     def push(self, columns: np.ndarray, times: np.ndarray, event: int | np.ndarray) -> None:
         """Schedule ``event`` (one, or one per column) at ``times`` in ``columns`` (distinct).
 
-        A replication's instances are numbered in the order they are pushed;
-        its first push after a pop takes the slot that pop freed.
+        A replication's instances are numbered in the order they are pushed,
+        which breaks ties between equal due times.
         """
-        slot = self.freed.take(columns)
-        others = np.flatnonzero(slot < 0)
-        if len(others):
-            slot[others] = self._free_slots(columns.take(others))
-        self.freed[columns] = -1
+        free = self.free.take(columns)
+        if not free.all():
+            self._grow()
+            free = self.free.take(columns)
+        lowest = free & (~free + np.uint64(1))
+        self.free[columns] = free ^ lowest
+        # A power of two converts to float exactly: its logarithm is its bit number.
+        slot = np.log2(lowest).astype(np.intp)
         flat = slot * self.count + columns
         self.times.reshape(-1)[flat] = times
         self.events.reshape(-1)[flat] = event
@@ -120,28 +129,14 @@ class PendingTable:
         self.order.reshape(-1)[flat] = number
         self.scheduled[columns] = number + 1
 
-    def _free_slots(self, columns: np.ndarray) -> np.ndarray:
-        """An empty slot for each of ``columns``: a never used one, else the first empty one."""
-        slot = self.fresh.take(columns)
-        full = np.flatnonzero(slot >= self.capacity)
-        if len(full):
-            crowded = columns.take(full)
-            found, none, _ = first_true(self.times.take(crowded, axis=1) == np.inf)
-            if none.any():
-                first_new = self.capacity
-                self._grow()
-                found = np.where(none, first_new, found)
-                self.fresh[crowded[found == first_new]] = first_new
-            slot[full] = found
-        used_fresh = slot == self.fresh.take(columns)
-        self.fresh[columns[used_fresh]] += 1
-        return slot
-
     def cancel(self, columns: np.ndarray, event: int) -> None:
         """Withdraw every pending instance of ``event`` of the replications in ``columns``."""
-        for slot in range(int(self.fresh.take(columns).max(initial=0))):
+        for slot in range(self.capacity):
+            # an empty slot may still name the event: emptying it again changes nothing
             hit = columns[self.events[slot].take(columns) == event]
-            self.times[slot, hit] = np.inf
+            if len(hit):
+                self.times[slot, hit] = np.inf
+                self.free[hit] |= np.uint64(1 << slot)
 
     def keep(self, mask: np.ndarray) -> None:
         """Keep only the columns where ``mask`` is true (replications still running)."""
@@ -150,8 +145,7 @@ class PendingTable:
         self.events = self.events.compress(mask, axis=1)
         self.order = self.order.compress(mask, axis=1)
         self.scheduled = self.scheduled[mask]
-        self.fresh = self.fresh[mask]
-        self.freed = self.freed[mask]
+        self.free = self.free[mask]
 
     def _grow(self) -> None:
         capacity = self.capacity
@@ -162,3 +156,9 @@ class PendingTable:
         self.times = np.vstack([self.times, np.full((extra, count), np.inf)])
         self.events = np.vstack([self.events, np.zeros((extra, count), dtype=self.events.dtype)])
         self.order = np.vstack([self.order, np.zeros((extra, count), dtype=self.order.dtype)])
+        self.free |= np.uint64(_bits(capacity, capacity + extra))
+
+
+def _bits(low: int, high: int) -> int:
+    """The integer whose bits ``low`` to ``high - 1`` are set."""
+    return (1 << high) - (1 << low)
