@@ -9,6 +9,7 @@ then the parameters, then the current time ``now`` (see :attr:`CompiledScenario.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -172,6 +173,6 @@ class CompiledScenario:
 
     def date_of(self, days: float) -> dt.date | None:
         """The calendar date ``days`` after the start, if the scenario has a start date."""
-        if self.start is None or days != days:
+        if self.start is None or math.isnan(days):
             return None
         return self.start + dt.timedelta(days=int(days // 1))

@@ -279,7 +279,7 @@ def check_uncertainty_arguments(kind: str, args: Sequence[float]) -> str | None:
     if kind == "lognormal":
         return None if args[0] > 0 and args[1] >= 0 else "lognormal needs median > 0, sigma >= 0"
     if kind == "truncnormal":
-        mean, sd, low, high = args
+        _mean, sd, low, high = args
         if sd <= 0:
             return "truncnormal needs sd > 0"
         if not math.isnan(low) and not math.isnan(high) and low >= high:
@@ -297,7 +297,7 @@ def fit_ci90(low: float, high: float, value: float) -> UncertainParameter:
     """
     if not low < high:
         raise ValueError(f"ci90 needs low < high, found [{low:g}, {high:g}]")
-    if 0 < low and high < 1 and 0 <= value <= 1:
+    if low > 0 and high < 1 and 0 <= value <= 1:
         lo, hi = math.log(low / (1 - low)), math.log(high / (1 - high))
         return UncertainParameter("logitnormal", ((lo + hi) / 2, (hi - lo) / (2 * _Z95)))
     if low > 0:

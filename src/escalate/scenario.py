@@ -16,7 +16,7 @@ from .compiler import compile_scenario
 from .errors import Diagnostic, ScenarioError
 from .spec.diagnose import diagnostics_from_validation
 from .spec.model import ScenarioSpec
-from .spec.source import Limits, SourceMap, read_yaml_file, read_yaml_text
+from .spec.source import DEFAULT_LIMITS, Limits, SourceMap, read_yaml_file, read_yaml_text
 
 __all__ = ["Scenario", "load", "loads"]
 
@@ -108,7 +108,7 @@ def _problems_beyond(error: ValidationError, data: dict[str, Any],
     return []
 
 
-def load(path: str | Path, limits: Limits = Limits()) -> Scenario:
+def load(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> Scenario:
     """Read, validate and compile a scenario file.
 
     Raises :class:`ScenarioError` with every problem found, each with its position.
@@ -119,7 +119,7 @@ def load(path: str | Path, limits: Limits = Limits()) -> Scenario:
     return _build(data, source_map, text, path)
 
 
-def loads(text: str, name: str = "<string>", limits: Limits = Limits()) -> Scenario:
+def loads(text: str, name: str = "<string>", limits: Limits = DEFAULT_LIMITS) -> Scenario:
     """Validate and compile a scenario given as YAML text."""
     data, source_map = read_yaml_text(text, name, limits)
     return _build(data, source_map, text, None)

@@ -20,7 +20,7 @@ from .common import stderr
 __all__ = ["cli", "main"]
 
 # Register the commands on the group.
-from . import report_commands, run_commands, scenario_commands, sweep_commands  # noqa: E402, F401
+from . import report_commands, run_commands, scenario_commands, sweep_commands  # noqa: F401
 
 
 def main(argv: Sequence[str] | None = None) -> None:

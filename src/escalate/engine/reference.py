@@ -8,9 +8,9 @@ events due at the same instant fire in the order they were scheduled.
 
 from __future__ import annotations
 
+import functools
 import heapq
 import math
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -175,8 +175,10 @@ class _Run:
         instance = _Instance(target, timeout)
         self.pending.setdefault(target, {})[instance] = None
         self.live += 1
-        callback: Callable[[simpy.Event], None] = lambda _e, i=instance: self.fire(i)  # noqa: E731
-        timeout.callbacks.append(callback)
+        timeout.callbacks.append(functools.partial(self._fired, instance))
+
+    def _fired(self, instance: _Instance, _event: simpy.Event) -> None:
+        self.fire(instance)
 
     def check_conditions(self, conditions: list[tuple[int, Formula]]) -> None:
         now = self.env.now

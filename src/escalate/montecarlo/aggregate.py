@@ -18,7 +18,7 @@ from ..compiled import CompiledScenario
 from ..engine.records import ReplicationRecord
 from .stats import histogram_quantile, wilson_interval
 
-__all__ = ["Aggregator", "MAX_PATHS", "time_bins"]
+__all__ = ["MAX_PATHS", "Aggregator", "time_bins"]
 
 #: distinct paths counted exactly; beyond that, new paths are counted together as "other"
 MAX_PATHS = 20_000
@@ -73,7 +73,7 @@ class Aggregator:
         """Count one replication."""
         self.replications += 1
         for k, time in enumerate(record.outcome_times):
-            if time == time:
+            if not math.isnan(time):
                 b = self._bin(time)
                 self.outcome_counts[k] += 1
                 self.outcome_times[k, b] += 1

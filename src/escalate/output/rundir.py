@@ -21,6 +21,7 @@ import csv
 import datetime as dt
 import hashlib
 import json
+import math
 import os
 import platform
 import sys
@@ -29,7 +30,7 @@ from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any
+from typing import IO, Any, Self
 
 from ..compiled import CompiledScenario
 from ..engine.records import ReplicationRecord
@@ -110,7 +111,7 @@ class ReplicationWriter:
                           record.max_level, record.final_level, record.events_fired,
                           record.events_skipped, path_id(path)]
         for time_ in record.outcome_times:
-            occurred = time_ == time_
+            occurred = not math.isnan(time_)
             row += [int(occurred), _number(time_) if occurred else ""]
         row += [_number(v) for v in record.parameters]
         row.append(">".join(path))
@@ -177,13 +178,14 @@ class RunDirectory:
     def open(self, name: str) -> IO[str]:
         """Open a file of the run for streaming text output."""
         try:
-            handle = open(self.path / name, "w", encoding="utf-8", newline="")
+            # Kept open while replications stream in; closed in __exit__.
+            handle = open(self.path / name, "w", encoding="utf-8", newline="")  # noqa: SIM115
         except OSError as exc:
             raise OutputError(f"cannot write {self.path / name}: {exc.strerror or exc}") from exc
         self.files.append(handle)
         return handle
 
-    def __enter__(self) -> RunDirectory:
+    def __enter__(self) -> Self:
         self.manifest["started"] = _now()
         return self
 

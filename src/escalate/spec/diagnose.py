@@ -69,10 +69,9 @@ def _data_path(data: Any, loc: tuple[int | str, ...]) -> PathKey:
     path: list[str | int] = []
     node = data
     for part in loc:
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-            path.append(part)
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        in_mapping = isinstance(node, dict) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if in_mapping or in_list:
             node = node[part]
             path.append(part)
     return tuple(path)
@@ -188,8 +187,7 @@ def diagnostics_from_validation(
                 f"{model.FORMAT_VERSION}", hint=f"write `escalate: {model.FORMAT_VERSION}`"))
         else:
             message = item["msg"]
-            if message.startswith("Value error, "):
-                message = message[len("Value error, "):]
+            message = message.removeprefix("Value error, ")
             found.append(source_map.diagnostic(
                 path, f"{message[0].lower()}{message[1:]}, found {_describe(value)}"))
     return found

@@ -519,4 +519,4 @@ def _power(base: float, exponent: float) -> float:
     result = base**exponent
     if isinstance(result, complex):
         raise ValueError(f"{base:g} ** {exponent:g} is not a real number")
-    return result
+    return float(result)

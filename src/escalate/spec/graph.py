@@ -27,12 +27,12 @@ def check_graph(events: Sequence[CompiledEvent], roots: Sequence[int],
             if successor not in reached:
                 reached.add(successor)
                 frontier.append(successor)
-    for event in events:
-        if event.index not in reached:
-            problems.append(source_map.diagnostic(
-                ("events", event.name), f"event {event.name!r} can never happen: no event "
-                "schedules it and it has no `at:`",
-                hint="name it in another event's `then` or `choose`, or give it `at:`", key=True))
+    problems.extend(
+        source_map.diagnostic(
+            ("events", event.name), f"event {event.name!r} can never happen: no event "
+            "schedules it and it has no `at:`",
+            hint="name it in another event's `then` or `choose`, or give it `at:`", key=True)
+        for event in events if event.index not in reached)
     cycle = _zero_delay_cycle(events)
     if cycle:
         names = " -> ".join(events[i].name for i in [*cycle, cycle[0]])

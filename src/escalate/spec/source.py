@@ -52,6 +52,10 @@ class Limits:
     max_aliases: int = 1_000
 
 
+#: The limits used unless a caller passes others.
+DEFAULT_LIMITS = Limits()
+
+
 @dataclass
 class SourceMap:
     """Positions (1-based line and column) of values and keys, by field path."""
@@ -93,7 +97,7 @@ def format_path(path: PathKey) -> str:
     return text
 
 
-def read_yaml_file(path: str | Path, limits: Limits = Limits()) -> tuple[Any, SourceMap]:
+def read_yaml_file(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> tuple[Any, SourceMap]:
     """Read a scenario file safely; raise :class:`ScenarioError` on any problem."""
     path = Path(path)
     name = str(path)
@@ -128,7 +132,7 @@ def read_yaml_file(path: str | Path, limits: Limits = Limits()) -> tuple[Any, So
 
 
 def read_yaml_text(
-    text: str, file: str = "<string>", limits: Limits = Limits()
+    text: str, file: str = "<string>", limits: Limits = DEFAULT_LIMITS
 ) -> tuple[Any, SourceMap]:
     """Parse YAML text into plain data and a :class:`SourceMap`."""
     source_map = SourceMap(file=file)
@@ -228,7 +232,7 @@ def _check_nesting(text: str, file: str, limits: Limits) -> None:
     aliases = 0
     try:
         while scanner.check_token():
-            token = scanner.get_token()  # type: ignore[no-untyped-call]
+            token = scanner.get_token()
             if isinstance(token, _SCALARS + _OPENING):
                 values += 1
                 if values > limits.max_nodes:
@@ -384,7 +388,7 @@ class _Converter:
             key = key_node.value
             key_path = (*path, key)
             if key in result:
-                line, column = self.map.keys[key_path]
+                line, _ = self.map.keys[key_path]
                 self.problems.append(Diagnostic(
                     f"duplicate key {key!r} (first defined at line {line})",
                     path=format_path(key_path), file=self.map.file,
