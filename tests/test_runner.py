@@ -366,3 +366,20 @@ def test_border_probabilities_match_closed_form(border: escalate.Scenario) -> No
     for name, expected in (("strike", 0.35), ("war", 0.35 * 0.2), ("talks", 1 - 0.35 * 0.2)):
         low, high = wilson_interval(int(counts[names.index(name)]), 20_000, z=Z999)
         assert low <= expected <= high, f"{name}: [{low:.4f}, {high:.4f}] excludes {expected}"
+
+
+OVERFLOW = """\
+escalate: 1
+name: Overflow
+horizon: 100
+state: {x: 1.0}
+events:
+  grow: {at: 0, set: {x: "x * 1e200"}, repeat: {every: 1}}
+"""
+
+
+@pytest.mark.parametrize("engine", ["reference", "batch"])
+def test_an_update_that_overflows_stops_the_run(engine: str) -> None:
+    """A state update whose value is not a finite number (here an overflow) is a run-time error."""
+    with pytest.raises(escalate.SimulationError, match=r"set x: inf is not a finite number"):
+        escalate.run(escalate.loads(OVERFLOW), replications=3, seed=1, engine=engine)

@@ -378,6 +378,8 @@ class _Chunk:
             value = self.evaluate(update.value, event, rows)
             if update.integer:
                 self.check_whole(value, update.name, event, rows)
+            else:
+                self.check_finite(value, update.name, event, rows)
             self.columns[update.slot][rows] = value
         if plan.sets_level:
             self.check_level(event, rows)
@@ -396,6 +398,16 @@ class _Chunk:
             self.choose(plan, cells, local, rows, times)
         if plan.repeat_every is not None:
             self.repeat(plan, cells, local, rows, times)
+
+    def check_finite(self, value: Any, name: str, event: CompiledEvent, rows: np.ndarray) -> None:
+        numbers = np.asarray(value)
+        if numbers.dtype == bool:
+            return
+        bad = ~np.isfinite(numbers)
+        if np.any(bad):
+            i = int(np.flatnonzero(np.broadcast_to(bad, rows.shape))[0])
+            shown = float(numbers if numbers.ndim == 0 else numbers[i])
+            raise self.fail(int(rows[i]), event, f"set {name}: {shown!r} is not a finite number")
 
     def check_whole(self, value: Any, name: str, event: CompiledEvent, rows: np.ndarray) -> None:
         numbers = np.asarray(value, dtype=float)

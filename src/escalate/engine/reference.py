@@ -237,6 +237,8 @@ class _Run:
                     if isinstance(value, bool) or not math.isfinite(value) or value != round(value):
                         raise self.fail(event, f"set {update.name}: {value!r} is not a whole number")
                     value = float(round(value))
+                elif not isinstance(value, bool) and not math.isfinite(value):
+                    raise self.fail(event, f"set {update.name}: {value!r} is not a finite number")
                 values[update.slot] = value
         except (ArithmeticError, ValueError, TypeError):
             assert formula is not None
