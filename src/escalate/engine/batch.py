@@ -386,8 +386,8 @@ class _Chunk:
         self.record_first(plan, rows, times)
         if plan.conditions:
             self.check_conditions(plan.conditions, rows, times)
-        for target in event.cancels:
-            self.pending.cancel(local, target)
+        if event.cancels:
+            self.pending.cancel(local, event.cancels)
         if event.end is not None:
             self.finish(rows, event.end, times, fired=True)
             alive[local] = False

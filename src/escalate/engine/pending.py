@@ -129,14 +129,19 @@ class PendingTable:
         self.order.reshape(-1)[flat] = number
         self.scheduled[columns] = number + 1
 
-    def cancel(self, columns: np.ndarray, event: int) -> None:
-        """Withdraw every pending instance of ``event`` of the replications in ``columns``."""
-        for slot in range(self.capacity):
-            # an empty slot may still name the event: emptying it again changes nothing
-            hit = columns[self.events[slot].take(columns) == event]
-            if len(hit):
-                self.times[slot, hit] = np.inf
-                self.free[hit] |= np.uint64(1 << slot)
+    def cancel(self, columns: np.ndarray, events: tuple[int, ...]) -> None:
+        """Withdraw every pending instance of ``events`` of the replications in ``columns``."""
+        named = self.events.take(columns, axis=1)
+        hit = named == events[0]
+        for event in events[1:]:
+            hit |= named == event
+        # an empty slot may still name the event: emptying it again changes nothing
+        slot, column = np.nonzero(hit)
+        if not len(slot):
+            return
+        self.times.reshape(-1)[slot * self.count + columns.take(column)] = np.inf
+        weights = np.array([1 << row for row in range(self.capacity)], dtype=np.uint64)[:, None]
+        self.free[columns] |= np.bitwise_or.reduce(np.where(hit, weights, np.uint64(0)), axis=0)
 
     def keep(self, mask: np.ndarray) -> None:
         """Keep only the columns where ``mask`` is true (replications still running)."""
