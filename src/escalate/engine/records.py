@@ -103,10 +103,13 @@ class ChunkRecords:
         order = np.argsort(first, kind="stable")
         renumber = np.empty_like(order)
         renumber[order] = np.arange(len(order))
-        paths = []
-        for column in ranks[:, first[order]].T:
-            fired = np.flatnonzero(column >= 0)
-            paths.append(tuple(int(e) for e in fired[np.argsort(column[fired])]))
+        # Each distinct path's events in the order of their first firing, those
+        # that never fired sorted last and cut off.
+        distinct = ranks[:, first[order]]
+        fired = distinct >= 0
+        by_rank = np.argsort(np.where(fired, distinct, events), axis=0, kind="stable")
+        paths = [tuple(events_in_order[:length]) for events_in_order, length
+                 in zip(by_rank.T.tolist(), fired.sum(axis=0).tolist(), strict=True)]
         return paths, renumber[inverse.reshape(-1)], counts[order]
 
     def records(self, terminals: tuple[str, ...],
