@@ -1,6 +1,13 @@
-"""Engines that execute compiled scenarios and yield one record per replication."""
+"""Engines that execute compiled scenarios: the reference engine, one replication at a time
+on simpy, and the batch engine, chunks of replications at once with numpy.
 
-from .records import LogEntry, ReplicationRecord
+Both give a scenario the same meaning; :func:`choose_engine` picks one for a run.
+"""
+
+from .batch import BatchEngine
+from .records import ChunkRecords, LogEntry, ReplicationRecord
 from .reference import ReferenceEngine
+from .selection import choose_engine
 
-__all__ = ["LogEntry", "ReferenceEngine", "ReplicationRecord"]
+__all__ = ["BatchEngine", "ChunkRecords", "LogEntry", "ReferenceEngine", "ReplicationRecord",
+           "choose_engine"]
