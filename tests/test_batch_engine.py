@@ -164,6 +164,18 @@ DETERMINISTIC = {
           late: {when: "seen > 7"}
           b: {event: b}
         """,
+    "a successor with at is due at max(now, at)": """
+        events:
+          a: {at: 1, then: [b, c]}
+          b: {at: 5, set: {level: "min(level + 1, 3)"}}
+          c: {after: 6, then: [b]}
+        outcomes:
+          early: {when: "now >= 4"}
+        """,
+    "an event cancelling itself keeps its next repetition": """
+        events:
+          a: {at: 0, cancels: [a], repeat: {every: 2, max: 4}, set: {level: "min(level + 1, 5)"}}
+        """,
     "many pending instances grow the table": """
         events:
           a: {at: 0, then: [b, c, d, e, f, g, h, i, j, k, l, m]}
