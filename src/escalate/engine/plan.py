@@ -100,7 +100,11 @@ def build_plans(scenario: CompiledScenario, constants: Mapping[int, Any]) -> tup
         # Arguments that are the same everywhere and valid need no check when drawn;
         # invalid ones are left to fail when drawn, as in the reference engine.
         checked = fixed and check_delay_arguments(delay.kind, [float(v) for v in values]) is None
-        return DelayPlan(event, delay.kind, args, checked, DELAY_UNIFORMS[delay.kind])
+        uniforms = DELAY_UNIFORMS[delay.kind]
+        if delay.kind == "gamma" and checked and float(values[0]).is_integer():
+            # a whole shape up to the usual count is a sum of that many exponentials
+            uniforms = min(uniforms, int(values[0]))
+        return DelayPlan(event, delay.kind, args, checked, uniforms)
 
     def schedule(target: int, column: int) -> SchedulePlan:
         event = scenario.events[target]
