@@ -27,6 +27,7 @@ streams keyed by replication.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 
@@ -502,18 +503,27 @@ class _Chunk:
             raise self.fail(int(rows[i]), event,
                             f"choice probabilities sum to {value:.6g} > 1 ({listed})")
         u = self.pool.take(self.offsets.take(cells) + plan.choose_column)
-        chosen = np.full(len(rows), -1, dtype=np.intp)
-        undecided = np.ones(len(rows), dtype=bool)
-        cumulative: Any = 0.0
-        for branch, p in zip(plan.branches, probabilities, strict=True):
-            target = -1 if branch.target is None else branch.target
-            if p is None:
-                chosen[undecided] = target
-                break
-            cumulative = cumulative + p
-            taken = undecided & (u < cumulative)
-            chosen[taken] = target
-            undecided &= ~taken
+        targets = [-1 if b.target is None else b.target for b in plan.branches]
+        weighted = [p for p in probabilities if p is not None]
+        if all(np.ndim(p) == 0 for p in weighted):
+            # The same probabilities everywhere: the first branch whose running sum
+            # exceeds u, found by bisection (sums added in the same order).
+            bounds = np.array(list(itertools.accumulate(weighted)), dtype=float)
+            index = np.searchsorted(bounds, u, side="right")
+            remainder = targets[-1] if probabilities[-1] is None else -1
+            chosen = np.array([*targets[:len(weighted)], remainder], dtype=np.intp).take(index)
+        else:
+            chosen = np.full(len(rows), -1, dtype=np.intp)
+            undecided = np.ones(len(rows), dtype=bool)
+            cumulative: Any = 0.0
+            for target, p in zip(targets, probabilities, strict=True):
+                if p is None:
+                    chosen[undecided] = target
+                    break
+                cumulative = cumulative + p
+                taken = undecided & (u < cumulative)
+                chosen[taken] = target
+                undecided &= ~taken
         for target, schedule in plan.chosen.items():
             picked = chosen == target
             if picked.any():
