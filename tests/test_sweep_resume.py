@@ -125,3 +125,16 @@ def test_resume_with_other_options_is_refused(border_file: Path, tmp_path: Path)
     done = escalate_cli("sweep", border_file, *small, "--seed", "1", "--out", out, "--resume")
     assert done.returncode == 2
     assert "seed: the directory has 20241117, this sweep 1" in done.stderr
+
+
+def test_a_sweep_killed_while_writing_its_first_manifest_starts_afresh(
+        border_file: Path, tmp_path: Path) -> None:
+    """A lock, an empty points folder and a half-written manifest count as an empty directory."""
+    out = tmp_path / "sweep"
+    (out / "points").mkdir(parents=True)
+    (out / ".lock").write_text("1\n", encoding="utf-8")
+    (out / ".manifest.json.tmp").write_text('{"format": "escalate-sw', encoding="utf-8")
+    done = escalate_cli("sweep", border_file, "--vary", "p_retaliate=0.1,0.5", "-n", "20",
+                        "--workers", "1", "--quiet", "--resume", "--out", out)
+    assert done.returncode == 0, done.stderr
+    assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["status"] == "completed"

@@ -237,9 +237,12 @@ class SweepDirectory:
 
 
 def _blank(directory: Path) -> bool:
-    # What a sweep killed before writing its first manifest leaves counts as empty.
+    # What a sweep killed before writing its first manifest leaves counts as empty:
+    # the lock, an empty points folder, and a manifest cut short while being written.
     for entry in directory.iterdir():
         if entry.name == POINTS and entry.is_dir() and not any(entry.iterdir()):
+            continue
+        if entry.name == f".{MANIFEST}.tmp":
             continue
         if entry.name != LOCK:
             return False
