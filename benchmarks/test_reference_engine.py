@@ -6,7 +6,6 @@ pytest options skip benchmarks.
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
@@ -21,22 +20,10 @@ REPLICATIONS = 500
 SEED = 20241117
 
 
-def _border_text() -> str:
-    # The small scenario with known answers lives with the test fixtures.
-    spec = importlib.util.spec_from_file_location("_fixtures", ROOT / "tests" / "conftest.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return str(module.BORDER)
-
-
 @pytest.fixture(scope="module")
 def scenario() -> escalate.Scenario:
-    """The bundled article scenario, or the border scenario when it is not there."""
-    if ARTICLE.exists():
-        return escalate.load(ARTICLE)
-    return escalate.loads(_border_text(), name="border")
+    """The bundled article scenario."""
+    return escalate.load(ARTICLE)
 
 
 @pytest.mark.benchmark(group="reference engine")

@@ -9,7 +9,6 @@ number of workers.  Wall times include starting the worker processes.
 
 from __future__ import annotations
 
-import importlib.util
 import time
 from pathlib import Path
 
@@ -26,25 +25,12 @@ REPLICATIONS = 100
 SEED = 20241117
 #: a Latin hypercube over two of the article's assumptions
 ARTICLE_VARY = {"p_hub_strike": "dist", "p_intensify": "0.1:0.5"}
-BORDER_VARY = {"p_retaliate": "dist", "retaliation_delay": "1:10"}
-
-
-def _border_text() -> str:
-    # The small scenario with known answers lives with the test fixtures.
-    spec = importlib.util.spec_from_file_location("_fixtures", ROOT / "tests" / "conftest.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return str(module.BORDER)
 
 
 @pytest.fixture(scope="module")
 def scenario() -> tuple[escalate.Scenario, dict[str, str]]:
-    """The bundled article scenario, or the border scenario when it is not there."""
-    if ARTICLE.exists():
-        return escalate.load(ARTICLE), ARTICLE_VARY
-    return escalate.loads(_border_text(), name="border"), BORDER_VARY
+    """The bundled article scenario and the parameters the sweep varies."""
+    return escalate.load(ARTICLE), ARTICLE_VARY
 
 
 def _sweep(scenario: escalate.Scenario, vary: dict[str, str], workers: int) -> float:
