@@ -1,12 +1,12 @@
 """What the batch engine does when each event fires, prepared once per scenario.
 
 A :class:`EventPlan` holds an event's expressions compiled for arrays
-(:mod:`~escalate.engine.vectorized`) and the columns of uniform numbers its
-firing may use: one column range per delay drawn for a ``then`` successor,
-one column for the ``choose`` draw followed by the range of the chosen
-successor's delay (only one successor is chosen, so they share it), and the
-range of the ``repeat`` delay.  Column positions are fixed per event, so a
-replication's draws never depend on other replications.
+(:mod:`~escalate.engine.vectorized`) and the layout of the uniform numbers
+its firing may use, which the engine deals each firing replication as one
+run: one column range per delay drawn for a ``then`` successor, one column
+for the ``choose`` draw followed by the range of the chosen successor's delay
+(only one successor is chosen, so they share it), and the range of the
+``repeat`` delay.  ``uniforms`` is the length of the run.
 """
 
 from __future__ import annotations
