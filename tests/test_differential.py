@@ -177,7 +177,7 @@ GENERATED_BATCH = 60_000
 def test_the_engines_agree_on_generated_scenarios(text: str, uncertainty: bool) -> None:
     """Random scenarios with choices, guards, repeats, cancels, updates and every delay.
 
-    Smaller samples than for the bundled scenarios (a shift of about five
+    Smaller samples than for the bundled scenarios (a shift of about four
     percentage points is caught), so that many scenarios fit in the time.
     """
     scenario = escalate.loads(text).compiled
