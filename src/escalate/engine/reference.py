@@ -175,10 +175,7 @@ class _Run:
         instance = _Instance(target, timeout)
         self.pending.setdefault(target, {})[instance] = None
         self.live += 1
-        timeout.callbacks.append(functools.partial(self._fired, instance))
-
-    def _fired(self, instance: _Instance, _event: simpy.Event) -> None:
-        self.fire(instance)
+        timeout.callbacks.append(functools.partial(self.fire, instance))
 
     def check_conditions(self, conditions: list[tuple[int, Formula]]) -> None:
         now = self.env.now
@@ -203,7 +200,8 @@ class _Run:
         heapq.heapify(queue)
         self.withdrawn.clear()
 
-    def fire(self, instance: _Instance) -> None:
+    def fire(self, instance: _Instance, _timeout: simpy.Event | None = None) -> None:
+        """Fire ``instance`` (the callback of its timeout, which simpy passes too)."""
         if not instance.alive:
             self.withdrawn.discard(instance.timeout)
             return
@@ -227,7 +225,8 @@ class _Run:
                 self.skipped += 1
                 if self.log is not None:
                     self.record(event, "skipped", f"when {formula.text} is false")
-                self.repeat(event)
+                if event.repeat is not None:
+                    self.repeat(event)
                 return
             self.fired += 1
             for update in event.updates:
@@ -279,7 +278,8 @@ class _Run:
         if self.log is not None:
             self.record(event, "fired", "" if not event.branches else
                         f"chose {self.events[chosen].name if chosen is not None else 'nothing'}")
-        self.repeat(event)
+        if event.repeat is not None:
+            self.repeat(event)
 
     def choose(self, event: CompiledEvent) -> int | None:
         total = 0.0
