@@ -107,7 +107,7 @@ class _Run:
         # Withdrawn occurrences still in simpy's queue, until they are due or compacted away.
         self.withdrawn: set[simpy.Event] = set()
         # Insertion-ordered sets: firing removes an occurrence in constant time.
-        self.pending: dict[int, dict[_Instance, None]] = {}
+        self.pending: dict[int, dict[_Instance, None]] = {e.index: {} for e in scenario.events}
         self.occurrences = [0] * len(scenario.events)
         self.total = 0
         self.fired = 0
@@ -138,8 +138,11 @@ class _Run:
             raise self.fail(event, f"{formula.where}: cannot evaluate {formula.text!r}: {exc}") from exc
 
     def draw(self, delay: Delay, event: CompiledEvent) -> float:
+        formulas = delay.args
         try:
-            args = [float(a.evaluate(self.values)) for a in delay.args]
+            # most delays have one argument: no comprehension for them
+            args = ([float(formulas[0].evaluate(self.values))] if len(formulas) == 1
+                    else [float(a.evaluate(self.values)) for a in formulas])
         except (ArithmeticError, ValueError, TypeError):
             # evaluate() again, one by one, for the error naming the argument that failed
             args = [float(self.evaluate(a, event)) for a in delay.args]
@@ -173,7 +176,7 @@ class _Run:
                 delay = 0.0
         timeout = self.env.timeout(delay)
         instance = _Instance(target, timeout)
-        self.pending.setdefault(target, {})[instance] = None
+        self.pending[target][instance] = None
         self.live += 1
         timeout.callbacks.append(functools.partial(self.fire, instance))
 
@@ -257,7 +260,7 @@ class _Run:
         if self.engine._watched[event.index]:
             self.check_conditions(self.engine._watched[event.index])
         for target in event.cancels:
-            for withdrawn in self.pending.get(target, ()):
+            for withdrawn in self.pending[target]:
                 withdrawn.alive = False
                 self.live -= 1
                 self.withdrawn.add(withdrawn.timeout)
