@@ -27,24 +27,15 @@ from typing import Any
 
 import numpy as np
 
-from ..spec.expressions import Expr, compile_expr
+from ..spec.expressions import OPERATORS, Expr, compile_expr
 
 __all__ = ["VectorEvaluationError", "VectorEvaluator", "compile_vectorized", "constant_value",
            "may_fail"]
 
 VectorEvaluator = Callable[[Sequence[Any], np.ndarray], Any]
 
-_ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {
-    "+": operator.add,
-    "-": operator.sub,
-    "*": operator.mul,
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-    "==": operator.eq,
-    "!=": operator.ne,
-}
+# Division and powers are evaluated apart, to report the rows that fail.
+_ARITHMETIC = {op: f for op, f in OPERATORS.items() if op not in ("/", "**")}
 _FAILING_FUNCTIONS = {"floor", "ceil", "sqrt", "exp", "log"}
 
 

@@ -31,6 +31,7 @@ from typing import Any, Literal
 
 __all__ = [
     "FUNCTIONS",
+    "OPERATORS",
     "Expr",
     "ExpressionError",
     "compile_expr",
@@ -458,7 +459,9 @@ _SCALAR_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "exp": math.exp,
     "log": math.log,
 }
-_SCALAR_OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
+#: The binary operators other than ``and``/``or``, as functions of two values.  Both
+#: the scalar closures and the batch engine's array evaluator use them.
+OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
     "+": operator.add,
     "-": operator.sub,
     "*": operator.mul,
@@ -502,7 +505,7 @@ def compile_expr(expr: Expr, slots: Mapping[str, int]) -> Evaluator:
             return lambda values: left(values) or right(values)
         if expr.value == "**":
             return lambda values: _power(left(values), right(values))
-        function = _SCALAR_OPERATORS[expr.value]
+        function = OPERATORS[expr.value]
         return lambda values: function(left(values), right(values))
     args = [compile_expr(arg, slots) for arg in expr.args]
     if expr.value == "if":

@@ -43,7 +43,6 @@ from .table import Tally, load_sweep, write_table
 __all__ = ["SweepProgress", "SweepReport", "make_executor", "run_sweep", "sweep"]
 
 
-
 @dataclass(frozen=True)
 class SweepProgress:
     """Where a sweep stands, passed to the ``progress`` callback after each point."""
