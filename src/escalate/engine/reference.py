@@ -2,19 +2,21 @@
 
 It is the definition of what a scenario means (``docs/semantics.md``); other
 engines are tested against it.  One replication is one ``simpy.Environment``;
-every scheduled event instance is a ``Timeout`` whose callback fires it, so
-events due at the same instant fire in the order they were scheduled.
+every scheduled event instance is a ``Timeout`` carrying the event's index
+as its value, whose callback fires it, so events due at the same instant
+fire in the order they were scheduled.
 """
 
 from __future__ import annotations
 
-import functools
+import contextlib
 import heapq
 import math
 from typing import Any
 
 import numpy as np
 import simpy
+from simpy.events import Timeout
 
 from ..compiled import NOW, CompiledEvent, CompiledScenario, Delay, Formula
 from ..distributions import check_delay_arguments, draw_delay
@@ -35,17 +37,6 @@ _COMPACT_AFTER = 1_000
 
 class _Stop(Exception):
     """Raised inside a callback to end the replication (a terminal or a runaway)."""
-
-
-class _Instance:
-    """A scheduled occurrence of an event, which ``cancels`` may withdraw."""
-
-    __slots__ = ("alive", "event", "timeout")
-
-    def __init__(self, event: int, timeout: simpy.Timeout) -> None:
-        self.event = event
-        self.timeout = timeout
-        self.alive = True
 
 
 class ReferenceEngine:
@@ -70,14 +61,28 @@ class ReferenceEngine:
         self._watched = [[(k, c) for k, c in self._condition_outcomes
                           if c.tree.names() & ({u.name for u in event.updates} | {NOW})]
                          for event in scenario.events]
+        # Only the targets of a `cancels` need their pending occurrences listed.
+        self._cancellable = sorted({target for event in scenario.events for target in event.cancels})
         delays = [d for e in scenario.events for d in (e.delay, e.repeat.every if e.repeat else None)
                   if d is not None]
-        # Delays whose arguments are literals were checked when the scenario was compiled;
-        # those that read parameters only need checking once per replication.
-        self._checked = {id(d) for d in delays if d.constant_args() is not None}
         parameters = set(scenario.parameter_names)
+        # Arguments that read nothing but parameters cannot change during a replication:
+        # they are evaluated and checked once per replication (by id of their Delay), and
+        # so are the probabilities of a choice that reads nothing but parameters.
         self._fixed_per_replication = {id(d) for d in delays
                                        if all(a.tree.names() <= parameters for a in d.args)}
+        self._fixed_choices = {event.index for event in scenario.events if event.branches and all(
+            b.probability is None or b.probability.tree.names() <= parameters
+            for b in event.branches)}
+        # Delays whose arguments are literals were checked when the scenario was compiled,
+        # and their values are the same in every replication.
+        self._constant_arguments: dict[int, tuple[float, ...]] = {}
+        for delay in delays:
+            if delay.constant_args() is not None and all(not a.tree.names() for a in delay.args):
+                # one that fails is left for each replication to evaluate, and report
+                with contextlib.suppress(ArithmeticError, ValueError, TypeError):
+                    self._constant_arguments[id(delay)] = tuple(
+                        float(a.evaluate(scenario.initial_values())) for a in delay.args)
 
     def run(self, index: int, rng: np.random.Generator, values: list[Any], *,
             keep_log: bool = False, parameters: tuple[float, ...] = ()) -> ReplicationRecord:
@@ -103,11 +108,16 @@ class _Run:
         self.rng = rng
         self.values = values
         self.env = simpy.Environment()
+        # One bound method for every timeout's callback, rather than one per timeout.
+        self.callback = self.fire
         self.live = 0
         # Withdrawn occurrences still in simpy's queue, until they are due or compacted away.
         self.withdrawn: set[simpy.Event] = set()
-        # Insertion-ordered sets: firing removes an occurrence in constant time.
-        self.pending: dict[int, dict[_Instance, None]] = {e.index: {} for e in scenario.events}
+        # Per event that a `cancels` names, its pending occurrences as an insertion-ordered
+        # set (firing removes one in constant time); None for the others.
+        self.pending: list[dict[simpy.Event, None] | None] = [None] * len(scenario.events)
+        for target in engine._cancellable:
+            self.pending[target] = {}
         self.occurrences = [0] * len(scenario.events)
         self.total = 0
         self.fired = 0
@@ -115,11 +125,15 @@ class _Run:
         self.path: list[int] = []
         self.seen: set[int] = set()
         self.outcome_times = [math.nan] * len(scenario.outcomes)
+        self.event_outcomes = engine._event_outcomes
+        self.watched = engine._watched
         self.level_slot = scenario.level_slot
         self.now_slot = scenario.now_slot
         self.max_events = scenario.max_events
         self.rungs = len(scenario.ladder)
-        self.checked = engine._checked.copy()
+        # Checked delay arguments and choice probabilities that hold for the whole replication.
+        self.arguments = engine._constant_arguments.copy()
+        self.probabilities: dict[int, list[float]] = {}
         self.max_level = int(values[self.level_slot])
         self.terminal = ""
         self.log: list[LogEntry] | None = [] if keep_log else None
@@ -138,21 +152,27 @@ class _Run:
             raise self.fail(event, f"{formula.where}: cannot evaluate {formula.text!r}: {exc}") from exc
 
     def draw(self, delay: Delay, event: CompiledEvent) -> float:
+        args = self.arguments.get(id(delay))
+        if args is None:
+            args = self.delay_arguments(delay, event)
+        return float(draw_delay(delay.kind, args, self.rng))
+
+    def delay_arguments(self, delay: Delay, event: CompiledEvent) -> tuple[float, ...]:
+        """Evaluate and check the arguments of ``delay``; keep them if they cannot change."""
         formulas = delay.args
         try:
             # most delays have one argument: no comprehension for them
-            args = ([float(formulas[0].evaluate(self.values))] if len(formulas) == 1
-                    else [float(a.evaluate(self.values)) for a in formulas])
+            args = ((float(formulas[0].evaluate(self.values)),) if len(formulas) == 1
+                    else tuple(float(a.evaluate(self.values)) for a in formulas))
         except (ArithmeticError, ValueError, TypeError):
             # evaluate() again, one by one, for the error naming the argument that failed
-            args = [float(self.evaluate(a, event)) for a in delay.args]
-        if id(delay) not in self.checked:
-            problem = check_delay_arguments(delay.kind, args)
-            if problem:
-                raise self.fail(event, f"delay: {problem}")
-            if id(delay) in self.engine._fixed_per_replication:
-                self.checked.add(id(delay))
-        return float(draw_delay(delay.kind, args, self.rng))
+            args = tuple(float(self.evaluate(a, event)) for a in formulas)
+        problem = check_delay_arguments(delay.kind, args)
+        if problem:
+            raise self.fail(event, f"delay: {problem}")
+        if id(delay) in self.engine._fixed_per_replication:
+            self.arguments[id(delay)] = args
+        return args
 
     def record(self, event: CompiledEvent, status: str, detail: str = "") -> None:
         if self.log is not None:
@@ -174,11 +194,12 @@ class _Run:
                 delay = self.draw(event.delay, source if event.delay is None else event)
             else:
                 delay = 0.0
-        timeout = self.env.timeout(delay)
-        instance = _Instance(target, timeout)
-        self.pending[target][instance] = None
+        timeout = Timeout(self.env, delay, target)
+        pending = self.pending[target]
+        if pending is not None:
+            pending[timeout] = None
         self.live += 1
-        timeout.callbacks.append(functools.partial(self.fire, instance))
+        timeout.callbacks.append(self.callback)
 
     def check_conditions(self, conditions: list[tuple[int, Formula]]) -> None:
         now = self.env.now
@@ -203,21 +224,24 @@ class _Run:
         heapq.heapify(queue)
         self.withdrawn.clear()
 
-    def fire(self, instance: _Instance, _timeout: simpy.Event | None = None) -> None:
-        """Fire ``instance`` (the callback of its timeout, which simpy passes too)."""
-        if not instance.alive:
-            self.withdrawn.discard(instance.timeout)
+    def fire(self, timeout: simpy.Event) -> None:
+        """Fire the occurrence ``timeout`` stands for (its callback; its value is the event)."""
+        withdrawn = self.withdrawn
+        if withdrawn and timeout in withdrawn:
+            withdrawn.discard(timeout)
             return
-        instance.alive = False
         self.live -= 1
-        del self.pending[instance.event][instance]
-        event = self.events[instance.event]
+        index: int = timeout._value
+        pending = self.pending[index]
+        if pending is not None:
+            del pending[timeout]
+        event = self.events[index]
         self.total += 1
         if self.total > self.max_events:
             self.terminal = "max_events"
             self.record(event, "stopped", f"more than {self.max_events} events")
             raise _Stop
-        self.occurrences[event.index] += 1
+        self.occurrences[index] += 1
         values = self.values
         now = values[self.now_slot] = self.env.now
         # The guard and the updates call their closures directly (this is the hot path);
@@ -252,21 +276,17 @@ class _Run:
                             f"(0 to {self.rungs - 1})")
         if level > self.max_level:
             self.max_level = int(level)
-        if event.index not in self.seen:
-            self.seen.add(event.index)
-            self.path.append(event.index)
-            for k in self.engine._event_outcomes.get(event.index, ()):
+        if index not in self.seen:
+            self.seen.add(index)
+            self.path.append(index)
+            for k in self.event_outcomes.get(index, ()):
                 self.outcome_times[k] = now
-        if self.engine._watched[event.index]:
-            self.check_conditions(self.engine._watched[event.index])
-        for target in event.cancels:
-            for withdrawn in self.pending[target]:
-                withdrawn.alive = False
-                self.live -= 1
-                self.withdrawn.add(withdrawn.timeout)
-                self.record(self.events[target], "cancelled", f"by {event.name}")
-            self.pending[target] = {}
-        if len(self.withdrawn) > max(_COMPACT_AFTER, self.live):
+        watched = self.watched[index]
+        if watched:
+            self.check_conditions(watched)
+        if event.cancels:
+            self.cancel(event)
+        if withdrawn and len(withdrawn) > max(_COMPACT_AFTER, self.live):
             self.compact()
         if event.end is not None:
             self.terminal = event.end
@@ -284,7 +304,33 @@ class _Run:
         if event.repeat is not None:
             self.repeat(event)
 
+    def cancel(self, event: CompiledEvent) -> None:
+        """Withdraw every pending occurrence of the events that ``event`` cancels."""
+        for target in event.cancels:
+            pending = self.pending[target]
+            assert pending is not None
+            for withdrawn in pending:
+                self.live -= 1
+                self.withdrawn.add(withdrawn)
+                self.record(self.events[target], "cancelled", f"by {event.name}")
+            self.pending[target] = {}
+
     def choose(self, event: CompiledEvent) -> int | None:
+        probabilities = self.probabilities.get(event.index)
+        if probabilities is None:
+            probabilities = self.branch_probabilities(event)
+        u = self.rng.random()
+        cumulative = 0.0
+        for branch, p in zip(event.branches, probabilities, strict=True):
+            if branch.probability is None:
+                return branch.target
+            cumulative += p
+            if u < cumulative:
+                return branch.target
+        return None
+
+    def branch_probabilities(self, event: CompiledEvent) -> list[float]:
+        """Evaluate and check the probabilities of a choice; keep them if they cannot change."""
         total = 0.0
         probabilities = []
         for branch in event.branches:
@@ -302,15 +348,9 @@ class _Run:
                               for b, p in zip(event.branches, probabilities, strict=True)
                               if b.probability is not None and b.target is not None)
             raise self.fail(event, f"choice probabilities sum to {total:.6g} > 1 ({shown})")
-        u = self.rng.random()
-        cumulative = 0.0
-        for branch, p in zip(event.branches, probabilities, strict=True):
-            if branch.probability is None:
-                return branch.target
-            cumulative += p
-            if u < cumulative:
-                return branch.target
-        return None
+        if event.index in self.engine._fixed_choices:
+            self.probabilities[event.index] = probabilities
+        return probabilities
 
     def repeat(self, event: CompiledEvent) -> None:
         rule = event.repeat
@@ -326,6 +366,7 @@ class _Run:
         scenario = self.scenario
         horizon = scenario.horizon
         env = self.env
+        peek, step = env.peek, env.step
         self.check_conditions(self.engine._condition_outcomes)
         end_time = horizon
         try:
@@ -336,10 +377,10 @@ class _Run:
                     self.terminal = "exhausted"
                     end_time = env.now
                     break
-                if env.peek() >= horizon:
+                if peek() >= horizon:
                     self.terminal = "horizon"
                     break
-                env.step()
+                step()
         except _Stop:
             end_time = env.now
         for k, label in self.engine._terminal_outcomes:
