@@ -180,13 +180,14 @@ class _Run:
                                      int(self.values[self.level_slot]), detail))
 
     def schedule(self, target: int, source: CompiledEvent, delay: float | None = None) -> None:
-        event = self.events[target]
         if self.live >= MAX_PENDING:
             # A graph that fans out faster than it fires would otherwise fill memory.
             self.terminal = "max_events"
-            self.record(event, "stopped", f"more than {MAX_PENDING:,} occurrences pending")
+            self.record(self.events[target], "stopped",
+                        f"more than {MAX_PENDING:,} occurrences pending")
             raise _Stop
         if delay is None:
+            event = self.events[target]
             if event.at is not None:
                 delay = max(0.0, event.at - self.env.now)
             elif event.delay is not None:
@@ -358,8 +359,14 @@ class _Run:
             return
         if rule.max_count is not None and self.occurrences[event.index] >= rule.max_count:
             return
-        if rule.condition is not None and not self.evaluate(rule.condition, event):
-            return
+        condition = rule.condition
+        if condition is not None:
+            try:
+                holds = condition.evaluate(self.values)
+            except (ArithmeticError, ValueError, TypeError):
+                holds = self.evaluate(condition, event)  # raises the error naming it
+            if not holds:
+                return
         self.schedule(event.index, event, self.draw(rule.every, event))
 
     def execute(self, parameters: tuple[float, ...]) -> ReplicationRecord:
