@@ -13,7 +13,7 @@ from conftest import BORDER
 
 import escalate
 from escalate.montecarlo.aggregate import Aggregator
-from escalate.montecarlo.runner import RunResult, merge, run
+from escalate.montecarlo.runner import ReplicationTable, RunResult, iter_records, merge, run
 from escalate.montecarlo.seeding import normalize_seed, replication_rng
 from escalate.montecarlo.stats import histogram_quantile, wilson_interval
 
@@ -180,6 +180,32 @@ def test_kept_replication_arrays_have_one_row_per_replication(border: escalate.S
     assert arrays["war"].dtype == bool
     np.testing.assert_array_equal(np.isnan(arrays["war_day"]), ~arrays["war"])
     assert set(arrays["terminal"]) <= {"war", "talks", "horizon", "exhausted", "max_events"}
+
+
+def test_reference_arrays_are_the_records_across_packed_blocks(border: escalate.Scenario) -> None:
+    """Records gathered past a packed block of the table come out in order, field for field."""
+    replications = ReplicationTable._PACK + 37
+    arrays = run(border, replications=replications, seed=SEED, engine="reference").arrays
+    compiled = border.compile()
+    records = list(iter_records(compiled, SEED, 0, replications))
+    np.testing.assert_array_equal(arrays["replication"], [r.index for r in records])
+    assert arrays["terminal"].tolist() == [r.terminal for r in records]
+    np.testing.assert_array_equal(arrays["end_day"], [r.end_time for r in records])
+    np.testing.assert_array_equal(arrays["max_level"], [r.max_level for r in records])
+    np.testing.assert_array_equal(arrays["events_fired"], [r.events_fired for r in records])
+    for k, outcome in enumerate(compiled.outcomes):
+        np.testing.assert_array_equal(arrays[f"{outcome.name}_day"],
+                                      [r.outcome_times[k] for r in records])
+
+
+def test_kept_arrays_are_numpy_columns_not_python_objects(border: escalate.Scenario) -> None:
+    """A kept table holds numpy blocks, so its memory is a few bytes per value."""
+    result = run(border, replications=5000, seed=SEED, engine="batch")
+    table = result.table
+    assert table is not None
+    assert len(table) == 5000
+    assert all(isinstance(column, np.ndarray) for block in table._blocks for column in block)
+    assert not table._records
 
 
 def test_arrays_agree_with_the_summary(border: escalate.Scenario) -> None:

@@ -15,7 +15,7 @@ sinks as they come, so nothing grows with the number of replications unless
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -45,58 +45,82 @@ class RecordSink(Protocol):
     def write(self, record: ReplicationRecord) -> None: ...
 
 
-@dataclass
 class ReplicationTable:
-    """Per-replication results as numpy columns (kept only when asked for)."""
+    """Per-replication results as numpy columns (kept only when asked for).
 
-    scenario: CompiledScenario
-    index: list[int] = field(default_factory=list)
-    terminal: list[str] = field(default_factory=list)
-    end_time: list[float] = field(default_factory=list)
-    max_level: list[int] = field(default_factory=list)
-    events_fired: list[int] = field(default_factory=list)
-    outcome_times: list[tuple[float, ...]] = field(default_factory=list)
-    parameters: list[tuple[float, ...]] = field(default_factory=list)
+    Columns are kept as numpy blocks, about ``8 * (5 + outcomes + uncertain
+    parameters)`` bytes per replication: a chunk of the batch engine is added
+    as arrays; the reference engine's records are gathered a few thousand at
+    a time and packed into a block.
+    """
+
+    _PACK = 4096  # records of the reference engine held as Python objects at most
+
+    def __init__(self, scenario: CompiledScenario) -> None:
+        self.scenario = scenario
+        self._codes = {label: code for code, label in enumerate(scenario.terminals)}
+        self._blocks: list[tuple[np.ndarray, ...]] = []
+        self._records: list[ReplicationRecord] = []
+
+    def __len__(self) -> int:
+        return sum(len(block[0]) for block in self._blocks) + len(self._records)
 
     def append(self, record: ReplicationRecord) -> None:
-        self.index.append(record.index)
-        self.terminal.append(record.terminal)
-        self.end_time.append(record.end_time)
-        self.max_level.append(record.max_level)
-        self.events_fired.append(record.events_fired)
-        self.outcome_times.append(record.outcome_times)
-        self.parameters.append(record.parameters)
+        self._records.append(record)
+        if len(self._records) >= self._PACK:
+            self._pack()
 
     def extend(self, chunk: ChunkRecords) -> None:
         """Append the replications of a chunk of the batch engine."""
-        self.index.extend(range(chunk.first, chunk.first + len(chunk)))
-        labels = np.asarray(self.scenario.terminals, dtype=object)
-        self.terminal.extend(labels[chunk.terminal].tolist())
-        self.end_time.extend(chunk.end_time.tolist())
-        self.max_level.extend(chunk.max_level.tolist())
-        self.events_fired.extend(chunk.events_fired.tolist())
-        self.outcome_times.extend(map(tuple, chunk.outcome_times.tolist()))
-        self.parameters.extend(map(tuple, chunk.parameters.tolist()))
+        self._pack()
+        self._blocks.append((
+            np.arange(chunk.first, chunk.first + len(chunk), dtype=np.int64),
+            np.asarray(chunk.terminal, dtype=np.intp), np.asarray(chunk.end_time, dtype=float),
+            np.asarray(chunk.max_level, dtype=np.int64),
+            np.asarray(chunk.events_fired, dtype=np.int64),
+            np.asarray(chunk.outcome_times, dtype=float).reshape(len(chunk), -1),
+            np.asarray(chunk.parameters, dtype=float).reshape(len(chunk), -1)))
+
+    def _pack(self) -> None:
+        records, self._records = self._records, []
+        if not records:
+            return
+        outcomes = len(self.scenario.outcomes)
+        self._blocks.append((
+            np.array([r.index for r in records], dtype=np.int64),
+            np.array([self._codes[r.terminal] for r in records], dtype=np.intp),
+            np.array([r.end_time for r in records], dtype=float),
+            np.array([r.max_level for r in records], dtype=np.int64),
+            np.array([r.events_fired for r in records], dtype=np.int64),
+            np.array([r.outcome_times for r in records], dtype=float).reshape(-1, outcomes),
+            np.array([r.parameters for r in records], dtype=float).reshape(len(records), -1)))
 
     def arrays(self) -> dict[str, np.ndarray]:
         """Columns by name: one per field, and ``<outcome>`` (bool) and ``<outcome>_day``."""
+        self._pack()
+        scenario = self.scenario
+        if self._blocks:
+            index, terminal, end, top, fired, times, drawn = (
+                np.concatenate(parts) for parts in zip(*self._blocks, strict=True))
+        else:
+            index, terminal, top, fired = (np.zeros(0, dtype=np.int64) for _ in range(4))
+            end = np.zeros(0)
+            times = np.zeros((0, len(scenario.outcomes)))
+            drawn = np.zeros((0, 0))
         columns: dict[str, np.ndarray] = {
-            "replication": np.asarray(self.index, dtype=np.int64),
-            "terminal": np.asarray(self.terminal, dtype=object),
-            "end_day": np.asarray(self.end_time, dtype=float),
-            "max_level": np.asarray(self.max_level, dtype=np.int64),
-            "events_fired": np.asarray(self.events_fired, dtype=np.int64),
+            "replication": index,
+            "terminal": np.asarray(scenario.terminals, dtype=object)[terminal],
+            "end_day": end,
+            "max_level": top,
+            "events_fired": fired,
         }
-        times = np.asarray(self.outcome_times, dtype=float).reshape(
-            len(self.index), len(self.scenario.outcomes))
-        for k, outcome in enumerate(self.scenario.outcomes):
+        for k, outcome in enumerate(scenario.outcomes):
             columns[outcome.name] = ~np.isnan(times[:, k])
             columns[f"{outcome.name}_day"] = times[:, k]
-        uncertain = self.scenario.uncertain_parameters
-        if uncertain and self.parameters and self.parameters[0]:
-            drawn = np.asarray(self.parameters, dtype=float)
+        uncertain = scenario.uncertain_parameters
+        if uncertain and drawn.shape[1]:
             for j, p in enumerate(uncertain):
-                columns[f"param_{self.scenario.parameter_names[p]}"] = drawn[:, j]
+                columns[f"param_{scenario.parameter_names[p]}"] = drawn[:, j]
         return columns
 
 
