@@ -338,7 +338,7 @@ def test_fan_out_stops_with_terminal_max_events_and_says_why(
     scenario = escalate.loads(_fan_out(10), "fan.yaml")
     result = escalate.run(scenario, replications=5, seed=1, engine="reference")
     assert result.summary["runaway"] == 5
-    record, _ = trace(scenario, seed=1)
+    record, _, _ = trace(scenario, seed=1, engine="reference")
     assert record.terminal == "max_events"
     assert record.log is not None
     assert record.log[-1].detail == "more than 500 occurrences pending"

@@ -10,12 +10,14 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from .engine.batch import BatchEngine
+from .engine.pending import CapacityError
 from .engine.records import ReplicationRecord
 from .engine.selection import choose_engine
 from .errors import UsageError
 from .montecarlo.precision import DEFAULT_MAX_REPLICATIONS, half_width, run_to_precision
 from .montecarlo.runner import RunResult, iter_records, run
-from .montecarlo.seeding import SeedLike, normalize_seed
+from .montecarlo.seeding import BlockStreams, SeedLike, normalize_seed
 from .output.rundir import EVENTS, REPLICATIONS, EventLogWriter, ReplicationWriter, RunDirectory
 from .scenario import Scenario
 
@@ -89,13 +91,29 @@ def run_to_directory(
 
 
 def trace(scenario: Scenario, *, seed: SeedLike, replication: int = 0,
-          overrides: Mapping[str, Any] | None = None,
-          uncertainty: bool = False) -> tuple[ReplicationRecord, int]:
-    """Run one replication with its full event log; return the record and the seed used."""
+          overrides: Mapping[str, Any] | None = None, uncertainty: bool = False,
+          engine: str = "auto") -> tuple[ReplicationRecord, int, str]:
+    """Run one replication with its full event log; return the record, the seed and the engine.
+
+    The engine is chosen as :func:`~escalate.montecarlo.runner.run` chooses it
+    (``auto``, ``reference`` or ``batch``), so the replication told is the one
+    with the same index in a run of the same scenario, seed and engine: its
+    row of ``replications.csv``.  Raises :class:`UsageError` for a negative
+    index or an unknown engine, :class:`SimulationError` when it fails.
+    """
     if replication < 0:
         raise UsageError(f"the replication index must not be negative, found {replication}")
     compiled = scenario.compile(overrides)
     seed_value = normalize_seed(seed)
+    name, _ = choose_engine(compiled, engine)
+    if name == "batch":
+        try:
+            record = BatchEngine(compiled, uncertainty=uncertainty).trace(
+                BlockStreams(seed_value), replication)
+            return record, seed_value, name
+        except CapacityError:
+            # as in a run: a block the batch engine cannot hold runs on the reference engine
+            name = "reference"
     record = next(iter_records(compiled, seed_value, replication, 1, uncertainty=uncertainty,
                                keep_log=True))
-    return record, seed_value
+    return record, seed_value, name

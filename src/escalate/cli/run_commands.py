@@ -88,20 +88,25 @@ def run(file: Path, replications: int, seed: int, assignments: tuple[str, ...],
 @click.option("--uncertainty", is_flag=True, help="Draw uncertain parameters as in a two-level run.")
 @click.option("--format", "format_", type=click.Choice(["table", "json"]), default="table",
               show_default=True)
+@engine_option
 def trace(file: Path, seed: int, replication: int, assignments: tuple[str, ...],
-          uncertainty: bool, format_: str) -> None:
-    """Tell the story of one replication, event by event."""
+          uncertainty: bool, format_: str, engine: str) -> None:
+    """Tell the story of one replication, event by event.
+
+    The replication is the one with the same index in `escalate run` of the
+    same scenario, seed and engine (its row of replications.csv).
+    """
     scenario = load(file)
-    record, seed_value = trace_replication(scenario, seed=seed, replication=replication,
-                                           overrides=parse_overrides(assignments),
-                                           uncertainty=uncertainty)
+    record, seed_value, engine_used = trace_replication(
+        scenario, seed=seed, replication=replication, overrides=parse_overrides(assignments),
+        uncertainty=uncertainty, engine=engine)
     compiled = scenario.compile(parse_overrides(assignments))
     if format_ == "json":
         events = [{"day": e.time, "date": d.isoformat() if (d := compiled.date_of(e.time)) else None,
                    "event": e.event, "actor": e.actor, "status": e.status, "level": e.level,
                    "detail": e.detail} for e in record.log or ()]
         click.echo(json.dumps({"replication": record.index, "seed": seed_value,
-                               "terminal": record.terminal, "end_day": record.end_time,
+                               "engine": engine_used, "terminal": record.terminal, "end_day": record.end_time,
                                "max_level": record.max_level, "events": events}, indent=2))
     else:
-        render_trace(compiled, record, seed_value, stdout)
+        render_trace(compiled, record, seed_value, engine_used, stdout)

@@ -27,6 +27,7 @@ streams keyed by replication.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
@@ -43,7 +44,7 @@ from ..distributions import (
 from ..errors import SimulationError
 from .pending import CapacityError, PendingTable
 from .plan import Compiled, DelayPlan, EventPlan, SchedulePlan, build_plans
-from .records import ChunkRecords
+from .records import ChunkRecords, LogEntry, ReplicationRecord
 from .vectorized import VectorEvaluationError, compile_vectorized
 
 __all__ = ["BLOCK_SIZE", "BatchEngine", "BlockStreamSource"]
@@ -119,12 +120,25 @@ class BatchEngine:
             yield records if (low, high) == (0, len(records)) else records.select(low, high)
             block += blocks
 
+    def trace(self, streams: BlockStreamSource, replication: int) -> ReplicationRecord:
+        """Replication ``replication`` with its event log: the same numbers as in any run.
+
+        Its block is simulated whole, as in a run, and the log kept for it alone.
+        Raises what :meth:`run` raises.
+        """
+        block = replication // BLOCK_SIZE
+        chunk = _Chunk(self, streams, block, 1, log_row=replication - block * BLOCK_SIZE)
+        records = chunk.run()
+        offset = replication - records.first
+        (record,) = records.select(offset, offset + 1).records(self.scenario.terminals)
+        return dataclasses.replace(record, log=tuple(chunk.log or ()))
+
 
 class _Chunk:
     """The mutable state of one chunk of replications (one column per replication)."""
 
     def __init__(self, engine: BatchEngine, streams: BlockStreamSource, block: int,
-                 blocks: int) -> None:
+                 blocks: int, *, log_row: int | None = None) -> None:
         scenario = engine.scenario
         count = blocks * BLOCK_SIZE
         self.engine = engine
@@ -164,6 +178,10 @@ class _Chunk:
         # (no firing can see them before), grouped by their place in a firing's sequence
         # of schedulings, so that each replication's go in in order.
         self.scheduled: list[tuple[np.ndarray, np.ndarray, int, int]] = []
+        # The event log of one replication (chunk row `log_row`), for a trace.
+        self.log_row = log_row
+        self.log: list[LogEntry] | None = None if log_row is None else []
+        self.chosen_logged: int | None = None
 
     def draw_parameters(self, blocks: int) -> np.ndarray:
         """Each block's uncertain parameters from its stream, clipped to their ranges."""
@@ -284,6 +302,11 @@ class _Chunk:
         if len(firing) and self.iteration >= self.scenario.max_events:
             # This would be firing number max_events + 1: a runaway, stopped here.
             self.finish(active.take(firing), "max_events", times.take(firing))
+            if self.log is not None:
+                at = self.logged(active.take(firing))
+                if at is not None:
+                    self.record(int(events[firing[at]]), float(times[firing[at]]), "stopped",
+                                f"more than {self.scenario.max_events} events")
             alive[firing] = False
         elif len(firing):
             self.fire_all(active, firing, times, events, alive)
@@ -370,6 +393,10 @@ class _Chunk:
             if not holds.all():
                 skip = ~holds
                 self.skipped[rows[skip]] += 1
+                if self.log is not None and (at := self.logged(rows[skip])) is not None:
+                    assert event.guard is not None
+                    self.record(event.index, float(times[skip][at]), "skipped",
+                                f"when {event.guard.text} is false")
                 if plan.repeat_every is not None:
                     self.repeat(plan, cells[skip], local[skip], rows[skip], times[skip])
                 cells, local, rows, times = cells[holds], local[holds], rows[holds], times[holds]
@@ -387,18 +414,56 @@ class _Chunk:
         self.record_first(plan, rows, times)
         if plan.conditions:
             self.check_conditions(plan.conditions, rows, times)
+        logged = self.logged(rows) if self.log is not None else None
         if event.cancels:
+            if logged is not None:
+                self.log_cancels(event, int(local[logged]), float(times[logged]))
             self.pending.cancel(local, event.cancels)
         if event.end is not None:
             self.finish(rows, event.end, times, fired=True)
             alive[local] = False
+            if logged is not None:
+                self.record(event.index, float(times[logged]), "fired", f"end: {event.end}")
             return
         for place, schedule in enumerate(plan.then):
             self.schedule(local, self.due(schedule, cells, rows, times), schedule.target, place)
         if plan.branches:
-            self.choose(plan, cells, local, rows, times)
+            self.choose(plan, cells, local, rows, times, logged)
+        if logged is not None:
+            detail = ""
+            if plan.branches:
+                chosen = self.chosen_logged
+                detail = "chose " + (self.scenario.events[chosen].name if chosen is not None
+                                     else "nothing")
+            self.record(event.index, float(times[logged]), "fired", detail)
         if plan.repeat_every is not None:
             self.repeat(plan, cells, local, rows, times)
+
+    # -- the log of one replication (traces) -----------------------------------------------------
+
+    def logged(self, rows: np.ndarray) -> int | None:
+        """The position of the logged replication in ``rows`` (ascending), if it is there."""
+        row = self.log_row
+        assert row is not None
+        at = int(np.searchsorted(rows, row))
+        return at if at < len(rows) and rows[at] == row else None
+
+    def record(self, event: int, time: float, status: str, detail: str) -> None:
+        """Add an entry to the log, as the reference engine words it."""
+        assert self.log is not None
+        assert self.log_row is not None
+        spec = self.scenario.events[event]
+        self.log.append(LogEntry(time, spec.name, spec.actor, status,
+                                 int(self.level[self.log_row]), detail))
+
+    def log_cancels(self, event: CompiledEvent, column: int, time: float) -> None:
+        """Log the instances that ``event`` withdraws from table column ``column``, in order."""
+        table = self.pending
+        pending = np.isfinite(table.times[:, column])
+        for target in event.cancels:
+            slots = np.flatnonzero(pending & (table.events[:, column] == target))
+            for _ in slots[np.argsort(table.order[slots, column], kind="stable")]:
+                self.record(target, time, "cancelled", f"by {event.name}")
 
     def check_finite(self, value: Any, name: str, event: CompiledEvent, rows: np.ndarray) -> None:
         numbers = np.asarray(value)
@@ -475,7 +540,7 @@ class _Chunk:
         return delays
 
     def choose(self, plan: EventPlan, cells: np.ndarray, local: np.ndarray, rows: np.ndarray,
-               times: np.ndarray) -> None:
+               times: np.ndarray, logged: int | None = None) -> None:
         event = plan.event
         probabilities: list[Any] = []
         total: Any = 0.0
@@ -524,6 +589,8 @@ class _Chunk:
                 taken = undecided & (u < cumulative)
                 chosen[taken] = target
                 undecided &= ~taken
+        if logged is not None:
+            self.chosen_logged = None if chosen[logged] < 0 else int(chosen[logged])
         for target, schedule in plan.chosen.items():
             picked = chosen == target
             if picked.any():

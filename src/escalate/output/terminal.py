@@ -93,10 +93,11 @@ def render_summary(summary: dict[str, Any], console: Console) -> None:
                            "stopped (terminal 'max_events')", style="bold yellow"))
 
 
-def render_trace(scenario: CompiledScenario, record: ReplicationRecord, seed: int,
+def render_trace(scenario: CompiledScenario, record: ReplicationRecord, seed: int, engine: str,
                  console: Console) -> None:
     """Print the story of one replication, event by event."""
-    console.print(Text(f"{scenario.name}: replication {record.index}, seed {seed}", style="bold"))
+    console.print(Text(f"{scenario.name}: replication {record.index}, seed {seed}, "
+                       f"{engine} engine", style="bold"))
     table = Table()
     table.add_column("day", justify="right")
     if scenario.start is not None:
