@@ -618,3 +618,29 @@ def test_replication_depends_only_on_seed_and_index() -> None:
     alone = next(iter_records(scenario, SEED, 41, 1))
     in_sequence = list(iter_records(scenario, SEED, 38, 5))[3]
     assert alone == in_sequence
+
+
+def test_an_engine_reused_with_other_parameter_values_draws_from_those_values() -> None:
+    """Delays and choices fixed by the parameters are not carried over to other parameters."""
+    scenario = compile_text("""
+        parameters:
+          mean: {value: 5}
+          p: {value: 0.5}
+        events:
+          start: {at: 0, choose: {wait: p}}
+          wait: {after: {exponential: {mean: mean}}, repeat: {every: {exponential: {mean: mean}}}}
+    """)
+    engine = ReferenceEngine(scenario)
+
+    def record(mean: float, p: float, engine: ReferenceEngine) -> ReplicationRecord:
+        values = scenario.initial_values()
+        offset = scenario.parameter_offset
+        values[offset + scenario.parameter_names.index("mean")] = mean
+        values[offset + scenario.parameter_names.index("p")] = p
+        return engine.run(3, replication_rng(SEED, 3), values)
+
+    for mean, p in [(5.0, 0.5), (50.0, 1.0), (5.0, 0.5), (0.5, 0.0)]:
+        assert record(mean, p, engine) == record(mean, p, ReferenceEngine(scenario))
+    point = [engine.run(i, replication_rng(SEED, i), scenario.initial_values()) for i in range(3)]
+    assert point == [engine.run(i, replication_rng(SEED, i), scenario.initial_values())
+                     for i in range(3)]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import heapq
 import math
+import operator
 from typing import Any
 
 import numpy as np
@@ -82,7 +83,8 @@ class ReferenceEngine:
         parameters = set(scenario.parameter_names)
         # Arguments that read nothing but parameters cannot change during a replication:
         # they are evaluated and checked once per replication (by id of their Delay), and
-        # so are the probabilities of a choice that reads nothing but parameters.
+        # so are the probabilities of a choice that reads nothing but parameters.  Runs
+        # whose parameters are the very same objects share what they found.
         self._fixed_per_replication = {id(d) for d in delays
                                        if all(a.tree.names() <= parameters for a in d.args)}
         self._fixed_choices = {event.index for event in scenario.events if event.branches and all(
@@ -97,6 +99,25 @@ class ReferenceEngine:
                 with contextlib.suppress(ArithmeticError, ValueError, TypeError):
                     self._constant_arguments[id(delay)] = tuple(
                         float(a.evaluate(scenario.initial_values())) for a in delay.args)
+        self._parameter_slots = slice(scenario.parameter_offset, scenario.now_slot)
+        self._shared_parameters: list[Any] = []
+        self._shared_arguments = self._constant_arguments.copy()
+        self._shared_probabilities: dict[int, list[float]] = {}
+
+    def _fixed_values(self, values: list[Any]) -> tuple[dict[int, tuple[float, ...]],
+                                                          dict[int, list[float]]]:
+        """Where a replication with ``values`` keeps its fixed delay arguments and probabilities.
+
+        Without uncertainty every replication holds the same parameter objects (the point
+        values), and they all share one pair of tables; other replications start afresh.
+        """
+        parameters = values[self._parameter_slots]
+        shared = self._shared_parameters
+        if len(parameters) != len(shared) or not all(map(operator.is_, parameters, shared)):
+            self._shared_parameters = parameters
+            self._shared_arguments = self._constant_arguments.copy()
+            self._shared_probabilities = {}
+        return self._shared_arguments, self._shared_probabilities
 
     def run(self, index: int, rng: np.random.Generator, values: list[Any], *,
             keep_log: bool = False, parameters: tuple[float, ...] = ()) -> ReplicationRecord:
@@ -148,8 +169,7 @@ class _Run:
         self.max_events = scenario.max_events
         self.rungs = len(scenario.ladder)
         # Checked delay arguments and choice probabilities that hold for the whole replication.
-        self.arguments = engine._constant_arguments.copy()
-        self.probabilities: dict[int, list[float]] = {}
+        self.arguments, self.probabilities = engine._fixed_values(values)
         self.max_level = int(values[self.level_slot])
         self.terminal = ""
         self.log: list[LogEntry] | None = [] if keep_log else None
