@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -83,3 +86,56 @@ def test_an_unreachable_scheduler_is_a_usage_error() -> None:
     executor = DaskExecutor("tcp://127.0.0.1:9", connect_seconds=1)
     with pytest.raises(UsageError, match=r"cannot reach the Dask scheduler at tcp://127\.0\.0\.1:9"):
         executor.__enter__()
+
+
+def _children(pid: int) -> set[int]:
+    """The processes whose parent is ``pid`` (from /proc)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the process ended while being read
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has ended; only its exit status is left to collect
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads the process table from /proc")
+def test_a_killed_dask_local_sweep_leaves_no_process_behind(border_file: Path,
+                                                            tmp_path: Path) -> None:
+    """SIGKILL of a `--dask-local` sweep: its cluster's worker processes end by themselves."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "escalate", "sweep", str(border_file), "--vary",
+         "p_retaliate=0.05:0.95:400", "-n", "4000", "--dask-local", "2", "--quiet",
+         "--out", str(tmp_path / "sweep")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        children: set[int] = set()
+        # Killed once points are being finished: the cluster's processes are all up.
+        while time.monotonic() < deadline and not list((tmp_path / "sweep").glob("points/*.json")):
+            children |= _children(process.pid)
+            assert process.poll() is None, "the sweep ended before it could be killed"
+            time.sleep(0.2)
+        children |= _children(process.pid)
+        assert len(children) >= 2, "the cluster's worker processes were not found"
+    finally:
+        process.kill()
+        process.wait(timeout=30)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and any(_alive(pid) for pid in children):
+        time.sleep(0.5)
+    left = [pid for pid in children if _alive(pid)]
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    assert not left, f"processes left running after the sweep was killed: {left}"
