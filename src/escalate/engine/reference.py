@@ -100,9 +100,10 @@ class ReferenceEngine:
                     self._constant_arguments[id(delay)] = tuple(
                         float(a.evaluate(scenario.initial_values())) for a in delay.args)
         self._parameter_slots = slice(scenario.parameter_offset, scenario.now_slot)
-        self._shared_parameters: list[Any] = []
-        self._shared_arguments = self._constant_arguments.copy()
-        self._shared_probabilities: dict[int, list[float]] = {}
+        # (parameters, arguments, probabilities), replaced as a whole, so that engines
+        # shared between threads never pair one parameter set with another's tables
+        self._shared: tuple[list[Any], dict[int, tuple[float, ...]], dict[int, list[float]]] = (
+            [], self._constant_arguments.copy(), {})
 
     def _fixed_values(self, values: list[Any]) -> tuple[dict[int, tuple[float, ...]],
                                                           dict[int, list[float]]]:
@@ -112,12 +113,10 @@ class ReferenceEngine:
         values), and they all share one pair of tables; other replications start afresh.
         """
         parameters = values[self._parameter_slots]
-        shared = self._shared_parameters
-        if len(parameters) != len(shared) or not all(map(operator.is_, parameters, shared)):
-            self._shared_parameters = parameters
-            self._shared_arguments = self._constant_arguments.copy()
-            self._shared_probabilities = {}
-        return self._shared_arguments, self._shared_probabilities
+        shared = self._shared
+        if len(parameters) != len(shared[0]) or not all(map(operator.is_, parameters, shared[0])):
+            shared = self._shared = (parameters, self._constant_arguments.copy(), {})
+        return shared[1], shared[2]
 
     def run(self, index: int, rng: np.random.Generator, values: list[Any], *,
             keep_log: bool = False, parameters: tuple[float, ...] = ()) -> ReplicationRecord:
