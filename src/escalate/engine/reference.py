@@ -22,8 +22,6 @@ from simpy.events import Timeout
 from ..compiled import NOW, CompiledEvent, CompiledScenario, Delay, Formula
 from ..distributions import check_delay_arguments, draw_delay
 from ..errors import SimulationError
-from ..spec.expressions import Evaluator
-from ..spec.inline import inline_expr
 from .records import LogEntry, ReplicationRecord
 
 __all__ = ["ReferenceEngine"]
@@ -59,23 +57,11 @@ class ReferenceEngine:
                 self._condition_outcomes.append((k, outcome.condition))
             elif outcome.terminal is not None:
                 self._terminal_outcomes.append((k, outcome.terminal))
-        # The formulas of the hot path as one function each (inline_expr: the same results);
-        # one that fails is evaluated again by its closure, which raises the error naming it.
-        slots = scenario.slots
-        events = scenario.events
-        self._guards = [_inline(e.guard, slots) for e in events]
-        self._updates = [tuple((u, inline_expr(u.formula.tree, slots)) for u in e.updates)
-                         for e in events]
-        self._repeat_conditions = [_inline(e.repeat.condition, slots) if e.repeat else None
-                                   for e in events]
-        self._probabilities = [tuple(_inline(b.probability, slots) for b in e.branches)
-                               for e in events]
-        self._conditions = [(k, c, inline_expr(c.tree, slots)) for k, c in self._condition_outcomes]
         # Per event, the `when` outcomes its firing may make true: those reading what it
         # sets, or the time.  The others were false when last checked and still are.
-        self._watched = [[(k, c, f) for k, c, f in self._conditions
+        self._watched = [[(k, c) for k, c in self._condition_outcomes
                           if c.tree.names() & ({u.name for u in event.updates} | {NOW})]
-                         for event in events]
+                         for event in scenario.events]
         # Only the targets of a `cancels` need their pending occurrences listed.
         self._cancellable = sorted({target for event in scenario.events for target in event.cancels})
         delays = [d for e in scenario.events for d in (e.delay, e.repeat.every if e.repeat else None)
@@ -161,8 +147,6 @@ class _Run:
         self.outcome_times = [math.nan] * len(scenario.outcomes)
         self.event_outcomes = engine._event_outcomes
         self.watched = engine._watched
-        self.guards = engine._guards
-        self.updates = engine._updates
         self.level_slot = scenario.level_slot
         self.now_slot = scenario.now_slot
         self.max_events = scenario.max_events
@@ -237,24 +221,17 @@ class _Run:
         self.live += 1
         timeout.callbacks.append(self.callback)
 
-    def check_conditions(self, conditions: list[tuple[int, Formula, Evaluator]]) -> None:
+    def check_conditions(self, conditions: list[tuple[int, Formula]]) -> None:
         now = self.env.now
-        for k, condition, inlined in conditions:
+        for k, condition in conditions:
             if math.isnan(self.outcome_times[k]):
                 try:
-                    holds = inlined(self.values)
-                except (ArithmeticError, ValueError, TypeError):
-                    holds = self.check_condition(condition)
+                    holds = condition.evaluate(self.values)
+                except (ArithmeticError, ValueError, TypeError) as exc:
+                    raise SimulationError(f"replication {self.index}: outcome "
+                                          f"{condition.where}: {exc}") from exc
                 if holds:
                     self.outcome_times[k] = now
-
-    def check_condition(self, condition: Formula) -> Any:
-        """Evaluate an outcome's condition by its closure; raise the error naming it."""
-        try:
-            return condition.evaluate(self.values)
-        except (ArithmeticError, ValueError, TypeError) as exc:
-            raise SimulationError(f"replication {self.index}: outcome "
-                                  f"{condition.where}: {exc}") from exc
 
     # -- the semantics -------------------------------------------------------------------------
 
@@ -287,22 +264,21 @@ class _Run:
         self.occurrences[index] += 1
         values = self.values
         now = values[self.now_slot] = self.env.now
-        # The guard and the updates call their inlined functions directly (this is the hot
-        # path); a failure is evaluated again by evaluate(), which raises the error naming it.
+        # The guard and the updates call their closures directly (this is the hot path);
+        # a failure is evaluated again by evaluate(), which raises the error naming it.
         formula = event.guard
-        guard = self.guards[index]
         try:
-            if guard is not None and not guard(values):
+            if formula is not None and not formula.evaluate(values):
                 self.skipped += 1
-                if self.log is not None and formula is not None:
+                if self.log is not None:
                     self.record(event, "skipped", f"when {formula.text} is false")
                 if event.repeat is not None:
                     self.repeat(event)
                 return
             self.fired += 1
-            for update, inlined in self.updates[index]:
+            for update in event.updates:
                 formula = update.formula
-                value = inlined(values)
+                value = formula.evaluate(values)
                 if update.integer:
                     if isinstance(value, bool) or not math.isfinite(value) or value != round(value):
                         raise self.fail(event, f"set {update.name}: {value!r} is not a whole number")
@@ -377,16 +353,11 @@ class _Run:
         """Evaluate and check the probabilities of a choice; keep them if they cannot change."""
         total = 0.0
         probabilities = []
-        for branch, inlined in zip(event.branches, self.engine._probabilities[event.index],
-                                   strict=True):
-            if branch.probability is None or inlined is None:
+        for branch in event.branches:
+            if branch.probability is None:
                 probabilities.append(math.nan)
                 continue
-            try:
-                value = inlined(self.values)
-            except (ArithmeticError, ValueError, TypeError):
-                value = self.evaluate(branch.probability, event)  # raises the error naming it
-            p = float(value)
+            p = float(self.evaluate(branch.probability, event))
             if not -_TOLERANCE <= p <= 1 + _TOLERANCE:
                 raise self.fail(event, f"probability {branch.probability.text!r} = {p:g} is "
                                 "outside [0, 1]")
@@ -407,13 +378,12 @@ class _Run:
             return
         if rule.max_count is not None and self.occurrences[event.index] >= rule.max_count:
             return
-        condition = self.engine._repeat_conditions[event.index]
+        condition = rule.condition
         if condition is not None:
             try:
-                holds = condition(self.values)
+                holds = condition.evaluate(self.values)
             except (ArithmeticError, ValueError, TypeError):
-                assert rule.condition is not None
-                holds = self.evaluate(rule.condition, event)  # raises the error naming it
+                holds = self.evaluate(condition, event)  # raises the error naming it
             if not holds:
                 return
         self.schedule(event.index, event, self.draw(rule.every, event))
@@ -423,7 +393,7 @@ class _Run:
         horizon = scenario.horizon
         env = self.env
         peek, step = env.peek, env.step
-        self.check_conditions(self.engine._conditions)
+        self.check_conditions(self.engine._condition_outcomes)
         end_time = horizon
         try:
             for root in scenario.roots:
@@ -455,7 +425,3 @@ class _Run:
             parameters=parameters,
             log=tuple(self.log) if self.log is not None else None,
         )
-
-
-def _inline(formula: Formula | None, slots: dict[str, int]) -> Evaluator | None:
-    return None if formula is None else inline_expr(formula.tree, slots)
