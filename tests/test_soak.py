@@ -66,8 +66,9 @@ def test_a_sweep_killed_twenty_times_resumes_to_the_uninterrupted_table(
     progress = [0]
     for _ in range(KILLS):
         workers = moments.choice(["1", "2"])
-        # From half-way through start-up to a tenth of the work beyond it.
-        moment = moments.uniform(0.5 * startup_seconds, startup_seconds + work_seconds / 10)
+        # From half-way through start-up to a fiftieth of the work beyond it: twenty runs,
+        # even on two workers, then do less than the whole sweep, so every kill can land.
+        moment = moments.uniform(0.5 * startup_seconds, startup_seconds + work_seconds / 50)
         process = _sweep(border_file, out, workers, "--resume")
         time.sleep(moment)
         if process.poll() is None:
