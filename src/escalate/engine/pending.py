@@ -120,8 +120,7 @@ class PendingTable:
             free = self.free.take(columns)
         lowest = free & (~free + np.uint64(1))
         self.free[columns] = free ^ lowest
-        # A power of two converts to float exactly: its logarithm is its bit number.
-        slot = np.log2(lowest).astype(np.intp)
+        slot = _bit_number(lowest)
         flat = slot * self.count + columns
         self.times.reshape(-1)[flat] = times
         self.events.reshape(-1)[flat] = event
@@ -162,6 +161,14 @@ class PendingTable:
         self.events = np.vstack([self.events, np.zeros((extra, count), dtype=self.events.dtype)])
         self.order = np.vstack([self.order, np.zeros((extra, count), dtype=self.order.dtype)])
         self.free |= np.uint64(_bits(capacity, capacity + extra))
+
+
+def _bit_number(powers: np.ndarray) -> np.ndarray:
+    """The bit number of each power of two in ``powers`` (uint64)."""
+    if hasattr(np, "bitwise_count"):  # numpy 2: the count of the bits below it, ten times faster
+        return np.bitwise_count(powers - np.uint64(1)).astype(np.intp)
+    # A power of two converts to float exactly: its logarithm is its bit number.
+    return np.log2(powers).astype(np.intp)
 
 
 def _bits(low: int, high: int) -> int:
