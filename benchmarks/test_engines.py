@@ -32,7 +32,7 @@ from pytest_benchmark.fixture import BenchmarkFixture
 
 import escalate
 from escalate.distributions import DELAY_UNIFORMS, delay_from_uniforms
-from escalate.engine import batch as batch_module
+from escalate.engine import chunk as chunk_module
 from escalate.montecarlo.runner import iter_records, run
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -138,7 +138,7 @@ def _draws_of_a_run(monkeypatch: pytest.MonkeyPatch) -> tuple[int, dict[tuple[An
     """Count the uniforms a batch run of the article scenario deals and the delays it draws."""
     dealt = [0]
     delays: dict[tuple[Any, ...], int] = {}
-    deal, transform = batch_module._Chunk.deal, batch_module.delay_from_uniforms
+    deal, transform = chunk_module.Chunk.deal, chunk_module.delay_from_uniforms
 
     def counted_deal(chunk: Any, rows: np.ndarray, events: np.ndarray) -> None:
         deal(chunk, rows, events)
@@ -149,8 +149,8 @@ def _draws_of_a_run(monkeypatch: pytest.MonkeyPatch) -> tuple[int, dict[tuple[An
         delays[key] = delays.get(key, 0) + uniforms.shape[1]
         return transform(kind, args, uniforms)
 
-    monkeypatch.setattr(batch_module._Chunk, "deal", counted_deal)
-    monkeypatch.setattr(batch_module, "delay_from_uniforms", counted_transform)
+    monkeypatch.setattr(chunk_module.Chunk, "deal", counted_deal)
+    monkeypatch.setattr(chunk_module, "delay_from_uniforms", counted_transform)
     run(escalate.load(ARTICLE), replications=BATCH_REPLICATIONS, seed=SEED, engine="batch",
         keep_replications=False)
     monkeypatch.undo()

@@ -38,6 +38,7 @@ from strategies import runnable_scenario
 import escalate
 from escalate.compiled import CompiledScenario
 from escalate.engine import batch as batch_module
+from escalate.engine import chunk as chunk_module
 from escalate.engine.batch import BatchEngine
 from escalate.engine.pending import PendingTable
 from escalate.engine.plan import EventPlan
@@ -259,14 +260,14 @@ def _ignore_repeat_max(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _gamma_scale_wrong(monkeypatch: pytest.MonkeyPatch) -> None:
-    original = batch_module.delay_from_uniforms
+    original = chunk_module.delay_from_uniforms
 
     def mutated(kind: str, args: Any, uniforms: np.ndarray) -> np.ndarray:
         if kind == "gamma":
             args = [args[0], np.multiply(args[1], 1.2)]
         return original(kind, args, uniforms)
 
-    monkeypatch.setattr(batch_module, "delay_from_uniforms", mutated)
+    monkeypatch.setattr(chunk_module, "delay_from_uniforms", mutated)
 
 
 MUTANTS = {
