@@ -33,7 +33,9 @@ from pytest_benchmark.fixture import BenchmarkFixture
 import escalate
 from escalate.distributions import DELAY_UNIFORMS, delay_from_uniforms
 from escalate.engine import chunk as chunk_module
+from escalate.engine.batch import BatchEngine
 from escalate.montecarlo.runner import iter_records, run
+from escalate.montecarlo.seeding import BlockStreams
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import handwritten_simpy
@@ -132,6 +134,23 @@ def test_batch_engine(benchmark: BenchmarkFixture, path: Path) -> None:
     if reference is not None:
         extra["speedup"] = round(BATCH_REPLICATIONS / benchmark.stats.stats.min / reference, 1)
     _report(benchmark, (path.stem, "batch"), BATCH_REPLICATIONS, events, **extra)
+
+
+@pytest.mark.benchmark(group="engines", timer=time.process_time)
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+def test_batch_engine_alone(benchmark: BenchmarkFixture, path: Path) -> None:
+    """Events per second of ``BatchEngine.run`` alone: no paths, no aggregation."""
+    scenario = _loadable(path)
+    if scenario is None:
+        pytest.skip(f"{path.name} does not load")
+    engine = BatchEngine(scenario.compiled)
+
+    def replicate() -> int:
+        return sum(int(chunk.events_fired.sum())
+                   for chunk in engine.run(BlockStreams(SEED), 0, BATCH_REPLICATIONS))
+
+    events = benchmark.pedantic(replicate, rounds=3, iterations=1, warmup_rounds=1)
+    _report(benchmark, (path.stem, "batch engine alone"), BATCH_REPLICATIONS, events)
 
 
 def _draws_of_a_run(monkeypatch: pytest.MonkeyPatch) -> tuple[int, dict[tuple[Any, ...], int]]:
