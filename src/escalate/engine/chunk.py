@@ -318,15 +318,17 @@ class Chunk:
         if plan.guard is not None:
             holds = self.truth(plan.guard, event, rows)
             if not holds.all():
-                skip = ~holds
-                self.skipped[rows[skip]] += 1
-                if self.log is not None and (at := self.logged(rows[skip])) is not None:
+                skip = np.flatnonzero(~holds)
+                skipped_rows = rows.take(skip)
+                self.skipped[skipped_rows] += 1
+                if self.log is not None and (at := self.logged(skipped_rows)) is not None:
                     assert event.guard is not None
-                    self.record(event.index, float(times[skip][at]), "skipped",
+                    self.record(event.index, float(times[skip[at]]), "skipped",
                                 f"when {event.guard.text} is false")
                 if plan.repeat_every is not None:
-                    self.repeat(plan, cells[skip], local[skip], rows[skip], times[skip])
-                cells, local, rows, times = cells[holds], local[holds], rows[holds], times[holds]
+                    self.repeat(plan, *_select(skip, cells, local, rows, times))
+                cells, local, rows, times = _select(np.flatnonzero(holds), cells, local, rows,
+                                                    times)
                 if not len(rows):
                     return
         for update in plan.updates:
@@ -519,22 +521,32 @@ class Chunk:
         if logged is not None:
             self.chosen_logged = None if chosen[logged] < 0 else int(chosen[logged])
         for target, schedule in plan.chosen.items():
-            picked = chosen == target
-            if picked.any():
-                self.schedule(local[picked], self.due(schedule, cells[picked], rows[picked],
-                                                      times[picked]), target, len(plan.then))
+            picked = np.flatnonzero(chosen == target)
+            if len(picked):
+                cells_, local_, rows_, times_ = _select(picked, cells, local, rows, times)
+                self.schedule(local_, self.due(schedule, cells_, rows_, times_), target,
+                              len(plan.then))
 
     def repeat(self, plan: EventPlan, cells: np.ndarray, local: np.ndarray, rows: np.ndarray,
                times: np.ndarray) -> None:
         event = plan.event
         if plan.repeat_max is not None:
             again = self.occurrences[event.index].take(rows) < plan.repeat_max
-            cells, local, rows, times = cells[again], local[again], rows[again], times[again]
+            if not again.all():
+                cells, local, rows, times = _select(np.flatnonzero(again), cells, local, rows,
+                                                    times)
         if plan.repeat_condition is not None and len(rows):
             again = self.truth(plan.repeat_condition, event, rows)
-            cells, local, rows, times = cells[again], local[again], rows[again], times[again]
+            if not again.all():
+                cells, local, rows, times = _select(np.flatnonzero(again), cells, local, rows,
+                                                    times)
         if len(rows):
             assert plan.repeat_every is not None
             delays = self.draw(plan.repeat_every, plan.repeat_column, cells, rows)
             self.schedule(local, times + delays, event.index,
                           len(plan.then) + bool(plan.branches))
+
+
+def _select(positions: np.ndarray, *arrays: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The entries at ``positions`` of each array (one index computation for them all)."""
+    return tuple(array.take(positions) for array in arrays)
