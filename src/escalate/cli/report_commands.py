@@ -48,9 +48,14 @@ def report(directory: Path, format_: str, out: Path | None) -> None:
 def _comparison_table(comparison: Any) -> Table:
     from ..report.comparereport import COLUMNS, comparison_rows, method_sentence
 
+    caption = method_sentence(comparison)
+    # As in the HTML and Markdown reports: an outcome of one input only is named, not dropped.
+    for names, where in ((comparison.only_baseline, comparison.baseline),
+                         (comparison.only_variant, comparison.variant)):
+        if names:
+            caption += f"\nOutcomes only in {where} (not compared): {', '.join(names)}"
     table = Table(title=f"{comparison.variant} against {comparison.baseline}",
-                  title_justify="left", caption=method_sentence(comparison),
-                  caption_justify="left")
+                  title_justify="left", caption=caption, caption_justify="left")
     for i, column in enumerate(COLUMNS):
         table.add_column(column, justify="right" if 0 < i < 7 else "left")
     for row, item in zip(comparison_rows(comparison), comparison.outcomes, strict=True):
@@ -88,6 +93,8 @@ def compare(inputs: tuple[Path, ...], format_: str, out: Path | None, replicatio
 
     if len(inputs) < 2:
         raise UsageError(f"compare needs at least two inputs, found {len(inputs)}")
+    if out is not None and out.is_dir():
+        raise UsageError(f"--out {out} is a directory; give the name of the file to write")
     runs = resolve_runs(inputs, replications=replications, seed=seed, uncertainty=uncertainty)
     comparisons = compare_runs(runs)
     if format_ == "json":
@@ -98,12 +105,16 @@ def compare(inputs: tuple[Path, ...], format_: str, out: Path | None, replicatio
             for table in tables:
                 stdout.print(table)
         else:
+            from io import StringIO
+
             from rich.console import Console
 
-            with open(out, "w", encoding="utf-8") as handle:
-                console = Console(file=handle, width=160, highlight=False)
-                for table in tables:
-                    console.print(table)
+            # Rendered in memory first, so a bad --out fails as cleanly as the other formats.
+            buffer = StringIO()
+            console = Console(file=buffer, width=160, highlight=False)
+            for table in tables:
+                console.print(table)
+            _write_or_echo(buffer.getvalue(), out)
     elif format_ == "md":
         from ..report.markdown import render_markdown
 

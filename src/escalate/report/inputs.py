@@ -47,6 +47,8 @@ def resolve_runs(paths: Sequence[str | Path], *, replications: int | None = None
         elif not path.exists():
             raise OutputError(f"{path} does not exist (expected a run directory or a scenario "
                               "file)")
+    # Every scenario file is checked before the first one runs.
+    scenarios = {i: load(path) for i, path in enumerate(files) if i not in directories}
     reference = next(iter(directories.values()), None)
     if seed is None:
         seed = reference.seed if reference is not None and reference.seed is not None \
@@ -56,11 +58,11 @@ def resolve_runs(paths: Sequence[str | Path], *, replications: int | None = None
     if uncertainty is None:
         uncertainty = reference.uncertainty if reference is not None else False
     runs = []
-    for i, path in enumerate(files):
+    for i in range(len(files)):
         if i in directories:
             runs.append(directories[i])
             continue
-        scenario = load(path)
+        scenario = scenarios[i]
         result = run(scenario, replications=replications, seed=seed, uncertainty=uncertainty,
                      keep_replications=True)
         runs.append(run_data_from_result(result, labels[i], scenario))

@@ -37,7 +37,10 @@ def _write_text(path: Path, text: str) -> None:
         temporary.write_text(text, encoding="utf-8")
         os.replace(temporary, path)
     except OSError as exc:
-        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        # mkdir's "File exists" does not say that a regular file stands in the way.
+        blocker = next((parent for parent in path.parents if parent.is_file()), None)
+        reason = f"{blocker} is a file, not a directory" if blocker else exc.strerror or exc
+        raise OutputError(f"cannot write {path}: {reason}") from exc
 
 
 def write_document(document: Document, out: Path, format_: str) -> list[Path]:

@@ -1,0 +1,79 @@
+"""User mistakes on the command line: each gets a clear message and its exit code, never a traceback.
+
+Every test runs ``python -m escalate`` in a subprocess, as a user types it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import BORDER
+from sweep_helpers import escalate_cli, write_scenario
+
+
+def _run_directory(tmp_path: Path, border_file: Path, name: str, *options: str) -> Path:
+    """A small completed run directory of the border scenario."""
+    out = tmp_path / name
+    done = escalate_cli("run", border_file, "-n", "200", "-q", "--out", out, *options)
+    assert done.returncode == 0, done.stderr
+    return out
+
+
+# -- compare ---------------------------------------------------------------------------------
+
+
+def test_compare_table_out_that_is_a_directory_is_refused_cleanly(tmp_path: Path,
+                                                                   border_file: Path) -> None:
+    """`compare --out DIR` (the default table format) exits 2 naming --out, not a traceback."""
+    first = _run_directory(tmp_path, border_file, "first")
+    second = _run_directory(tmp_path, border_file, "second", "--seed", "5")
+    done = escalate_cli("compare", first, second, "--out", tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert f"--out {tmp_path} is a directory" in done.stderr
+
+
+def test_compare_table_out_in_a_new_folder_is_written(tmp_path: Path, border_file: Path) -> None:
+    """`compare --out NEW/x.txt` creates the folder and writes the table, like the other formats."""
+    first = _run_directory(tmp_path, border_file, "first")
+    second = _run_directory(tmp_path, border_file, "second", "--seed", "5")
+    target = tmp_path / "new" / "comparison.txt"
+    done = escalate_cli("compare", first, second, "--out", target)
+    assert done.returncode == 0, done.stderr
+    assert "second against first" in target.read_text(encoding="utf-8")
+
+
+def test_compare_out_under_a_regular_file_names_the_file(tmp_path: Path,
+                                                          border_file: Path) -> None:
+    """An --out below a regular file exits 4 and says which path is a file, not "File exists"."""
+    first = _run_directory(tmp_path, border_file, "first")
+    second = _run_directory(tmp_path, border_file, "second", "--seed", "5")
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("notes\n", encoding="utf-8")
+    done = escalate_cli("compare", first, second, "--format", "json", "--out",
+                        blocker / "comparison.json")
+    assert done.returncode == 4, done.stderr
+    assert f"{blocker} is a file, not a directory" in done.stderr
+
+
+def test_compare_checks_every_scenario_file_before_running_any(tmp_path: Path,
+                                                                border_file: Path) -> None:
+    """An invalid second scenario file is reported at once, before the first one is run."""
+    broken = write_scenario(tmp_path, BORDER.replace("actor: south\n", "actor: sout\n", 1),
+                            "broken.yaml")
+    # A billion replications of the first file would not finish within the timeout.
+    done = escalate_cli("compare", border_file, broken, "-n", "1000000000", timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert "did you mean `south`?" in done.stderr
+
+
+def test_compare_table_names_the_outcomes_it_leaves_out(tmp_path: Path,
+                                                        border_file: Path) -> None:
+    """The table says which outcomes only one input has, as the HTML and Markdown reports do."""
+    renamed = write_scenario(tmp_path, BORDER.replace("  talks: {event: talks_open}",
+                                                      "  negotiations: {event: talks_open}"),
+                             "renamed.yaml")
+    done = escalate_cli("compare", border_file, renamed, "-n", "200")
+    assert done.returncode == 0, done.stderr
+    assert "Outcomes only in border (not compared): talks" in done.stdout
+    assert "Outcomes only in renamed (not compared): negotiations" in done.stdout
