@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from conftest import BORDER
-from sweep_helpers import escalate_cli, write_scenario
+from sweep_helpers import GRID, escalate_cli, write_scenario
 
 
 def _run_directory(tmp_path: Path, border_file: Path, name: str, *options: str) -> Path:
@@ -77,3 +78,19 @@ def test_compare_table_names_the_outcomes_it_leaves_out(tmp_path: Path,
     assert done.returncode == 0, done.stderr
     assert "Outcomes only in border (not compared): talks" in done.stdout
     assert "Outcomes only in renamed (not compared): negotiations" in done.stdout
+
+
+# -- sweep -----------------------------------------------------------------------------------
+
+
+def test_sweep_malformed_scheduler_address_is_refused_before_the_directory(
+        tmp_path: Path, border_file: Path) -> None:
+    """A --scheduler address without a port exits 2 naming the option, and writes nothing."""
+    pytest.importorskip("distributed")
+    out = tmp_path / "sweep"
+    done = escalate_cli("sweep", border_file, *GRID, "-n", "100", "-q", "--scheduler", "garbage",
+                        "--out", out)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "--scheduler expects an address such as tcp://HOST:8786, found 'garbage'" in done.stderr
+    assert not out.exists()

@@ -151,6 +151,21 @@ class ProcessExecutor:
             self._pool = None
 
 
+def _check_address(address: str) -> None:
+    """Refuse a malformed scheduler address now, before the sweep directory is made."""
+    from distributed.comm.addressing import parse_address, parse_host_port
+    from distributed.comm.registry import get_backend
+
+    try:
+        scheme, location = parse_address(address)
+        get_backend(scheme)
+        if scheme in ("tcp", "tls"):
+            parse_host_port(location)
+    except ValueError as exc:
+        raise UsageError(f"--scheduler expects an address such as tcp://HOST:8786, found "
+                         f"{address!r} ({exc})") from None
+
+
 class DaskExecutor:
     """Runs the points as tasks on a Dask distributed cluster.
 
@@ -178,6 +193,8 @@ class DaskExecutor:
             raise UsageError("give either a scheduler address or a number of local workers")
         if local_workers is not None and (isinstance(local_workers, bool) or local_workers < 1):
             raise UsageError(f"--dask-local needs at least 1 worker, found {local_workers!r}")
+        if isinstance(scheduler, str):
+            _check_address(scheduler)
         self._distributed = distributed
         self.scheduler = scheduler
         self.local_workers = local_workers
