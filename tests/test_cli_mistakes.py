@@ -94,3 +94,59 @@ def test_sweep_malformed_scheduler_address_is_refused_before_the_directory(
     assert "Traceback" not in done.stderr
     assert "--scheduler expects an address such as tcp://HOST:8786, found 'garbage'" in done.stderr
     assert not out.exists()
+
+
+# -- run and sensitivity: --out of another kind -----------------------------------------------
+
+
+def test_run_out_refuses_a_sweep_directory(tmp_path: Path, border_file: Path) -> None:
+    """`run --out SWEEP_DIR` exits 4 and leaves the sweep's manifest as it was."""
+    sweep = tmp_path / "sweep"
+    done = escalate_cli("sweep", border_file, *GRID, "-n", "100", "-q", "--out", sweep)
+    assert done.returncode == 0, done.stderr
+    manifest = (sweep / "manifest.json").read_bytes()
+    done = escalate_cli("run", border_file, "-n", "200", "-q", "--out", sweep)
+    assert done.returncode == 4, done.stderr
+    assert "holds something else than a run (format 'escalate-sweep/1')" in done.stderr
+    assert (sweep / "manifest.json").read_bytes() == manifest
+    assert not (sweep / "summary.json").exists()
+
+
+def test_sensitivity_out_refuses_an_unrelated_directory_before_running(
+        tmp_path: Path, border_file: Path) -> None:
+    """`sensitivity --out DIR` with other files in DIR exits 2 at once and writes nothing there."""
+    pytest.importorskip("SALib")
+    unrelated = tmp_path / "notes"
+    unrelated.mkdir()
+    (unrelated / "notes.txt").write_text("notes\n", encoding="utf-8")
+    done = escalate_cli("sensitivity", border_file, "--samples", "4", "-n", "20", "-q",
+                        "--out", unrelated)
+    assert done.returncode == 2, done.stderr
+    assert f"--out {unrelated} is not empty and holds no sensitivity analysis" in done.stderr
+    assert done.stdout == ""  # refused before the analysis, so no table was printed
+    assert [p.name for p in unrelated.iterdir()] == ["notes.txt"]
+
+
+def test_sensitivity_out_refuses_a_run_directory(tmp_path: Path, border_file: Path) -> None:
+    """`sensitivity --out RUN_DIR` exits 2 and leaves the run's manifest as it was."""
+    pytest.importorskip("SALib")
+    run = _run_directory(tmp_path, border_file, "run")
+    manifest = (run / "manifest.json").read_bytes()
+    done = escalate_cli("sensitivity", border_file, "--samples", "4", "-n", "20", "-q",
+                        "--out", run)
+    assert done.returncode == 2, done.stderr
+    assert "holds something else (format 'escalate-run/1')" in done.stderr
+    assert (run / "manifest.json").read_bytes() == manifest
+
+
+def test_sensitivity_out_that_is_a_file_is_refused_before_running(tmp_path: Path,
+                                                                  border_file: Path) -> None:
+    """`sensitivity --out FILE` exits 2 naming --out, before the analysis runs."""
+    pytest.importorskip("SALib")
+    target = tmp_path / "notes.txt"
+    target.write_text("notes\n", encoding="utf-8")
+    done = escalate_cli("sensitivity", border_file, "--samples", "4", "-n", "20", "-q",
+                        "--out", target)
+    assert done.returncode == 2, done.stderr
+    assert f"--out {target} exists and is not a directory" in done.stderr
+    assert done.stdout == ""

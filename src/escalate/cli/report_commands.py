@@ -174,10 +174,16 @@ def sensitivity(file: Path, method: str, outcomes: tuple[str, ...], samples: int
 
     require("SALib")
     require("scipy")
-    from ..report.sensitivity import sensitivity_analysis, write_sensitivity_directory
+    from ..report.sensitivity import (
+        check_sensitivity_directory,
+        sensitivity_analysis,
+        write_sensitivity_directory,
+    )
     from ..scenario import load
 
     scenario = load(file)
+    if out is not None:
+        check_sensitivity_directory(out)
     known = [o.name for o in scenario.compiled.outcomes]
     unknown = [name for name in outcomes if name not in known]
     if unknown:

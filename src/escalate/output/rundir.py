@@ -165,6 +165,11 @@ class RunDirectory:
                 if not (self.path / MANIFEST).exists():
                     raise OutputError(f"{self.path} is not empty and holds no escalate run; "
                                       "choose a new directory")
+                kind = _manifest_format(self.path / MANIFEST)
+                if kind is not None and not kind.startswith("escalate-run/"):
+                    # A sweep or sensitivity directory: running into it would replace its manifest.
+                    raise OutputError(f"{self.path} holds something else than a run (format "
+                                      f"{kind!r}); choose a new directory")
                 if not overwrite:
                     raise OutputError(f"{self.path} already holds a run")
                 for name in (SUMMARY, REPLICATIONS, EVENTS):
@@ -264,6 +269,16 @@ class RunDirectory:
         """Write ``summary.json`` once every streamed row is on disk; it marks the run complete."""
         self.close_files()
         write_json(self.path / SUMMARY, summary)
+
+
+def _manifest_format(path: Path) -> str | None:
+    """The ``format`` a manifest declares, or None if it declares none or cannot be read."""
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    kind = manifest.get("format") if isinstance(manifest, dict) else None
+    return kind if isinstance(kind, str) else None
 
 
 def _now() -> str:

@@ -225,15 +225,49 @@ def sensitivity_analysis(
     return SensitivityResult(data, values, outputs)
 
 
+def check_sensitivity_directory(out: Any) -> None:
+    """Refuse an ``out`` that is a file, or a non-empty directory of anything else.
+
+    Called before the analysis runs, so that a wrong ``--out`` costs nothing.
+    Raises :class:`UsageError`.
+    """
+    import json
+    from pathlib import Path
+
+    from ..output.rundir import MANIFEST
+
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} exists and is not a directory; give a new directory")
+    blocker = next((parent for parent in out.parents if parent.is_file()), None)
+    if blocker is not None:
+        raise UsageError(f"--out {out}: {blocker} is a file, not a directory")
+    if not out.is_dir() or not any(out.iterdir()):
+        return
+    try:
+        kind = json.loads((out / MANIFEST).read_text(encoding="utf-8")).get("format")
+    except (OSError, ValueError, AttributeError):
+        kind = None
+    if kind != SENSITIVITY_FORMAT:
+        what = f"holds something else (format {kind!r})" if kind else \
+            "is not empty and holds no sensitivity analysis"
+        raise UsageError(f"--out {out} {what}; choose a new directory")
+
+
 def write_sensitivity_directory(result: SensitivityResult, scenario: Scenario, out: Any,
                                 outcomes: Sequence[str] = ()) -> None:
-    """Write ``manifest.json``, ``indices.json`` and ``samples.csv`` into directory ``out``."""
+    """Write ``manifest.json``, ``indices.json`` and ``samples.csv`` into directory ``out``.
+
+    Raises :class:`UsageError` for an ``out`` that :func:`check_sensitivity_directory`
+    refuses, :class:`OutputError` when a file cannot be written.
+    """
     import csv
     from pathlib import Path
 
     from ..errors import OutputError
     from ..output.rundir import versions, write_json
 
+    check_sensitivity_directory(out)
     out = Path(out)
     try:
         out.mkdir(parents=True, exist_ok=True)
