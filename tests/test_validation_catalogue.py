@@ -227,6 +227,18 @@ CASES = [
          31, 24, ("unexpected character '.'",), "attribute access is not allowed"),
     Case("power-tower", broken('"max(level, 3)"', '"10**10**10"'),
          22, 21, ("the exponent 1e+10 is too large",)),
+    # --- expressions written over several lines: the column still points at the mistake -------
+    Case("expression-in-literal-block",
+         broken('strike: {when: "level >= 3"}', "strike:\n    when: |\n      level >= 3 and\n"
+                "        levle < 5"),
+         34, 9, ("unknown name 'levle'",), "did you mean `level`?"),
+    Case("expression-in-folded-block",
+         broken('strike: {when: "level >= 3"}', "strike:\n    when: >\n      level >= 3 and\n"
+                "      levle < 5"),
+         34, 7, ("unknown name 'levle'",), "did you mean `level`?"),
+    Case("expression-wrapped-in-quotes",
+         broken('strike: {when: "level >= 3"}', 'strike: {when: "level >= 3 and\n    levle < 5"}'),
+         32, 5, ("unknown name 'levle'",), "did you mean `level`?"),
     # --- state updates ---------------------------------------------------------------------------
     Case("undefined-state-variable", broken("set: {talks: true}", "set: {talk: true}"),
          29, 37, ("unknown state variable 'talk'",), "did you mean `talks`?"),

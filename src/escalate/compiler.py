@@ -75,9 +75,7 @@ class _Compiler:
         self.problems.append(self.map.diagnostic(path, message, hint=hint, key=key))
 
     def expression_problem(self, path: PathKey, error: ExpressionError, text: str) -> None:
-        line, column = self.map.locate(path)
-        if column is not None and "\n" not in text[: error.offset]:
-            column += error.offset
+        line, column = self.map.locate_offset(path, text, error.offset)
         shown = text if len(text) <= 80 else text[:77] + "..."
         message = f"{error.message} in expression {shown!r}" if text.strip() else error.message
         self.problems.append(Diagnostic(

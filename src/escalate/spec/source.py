@@ -63,6 +63,9 @@ class SourceMap:
     file: str = ""
     values: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
     keys: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
+    #: scalars written over several lines (block, folded or wrapped): their first
+    #: line and column and their text as written, to place offsets inside them
+    spans: dict[PathKey, tuple[int, int, str]] = field(default_factory=dict)
 
     def locate(self, path: PathKey, *, key: bool = False) -> tuple[int | None, int | None]:
         """Return the position of ``path``, or of its nearest known ancestor."""
@@ -75,6 +78,39 @@ class SourceMap:
             if not probe:
                 return None, None
             probe = probe[:-1]
+
+    def locate_offset(self, path: PathKey, value: str, offset: int) -> tuple[int | None, int | None]:
+        """The position of character ``offset`` of the string ``value`` found at ``path``.
+
+        On one line the offset is added to the value's column; a value written
+        over several lines (``|``, ``>``, a wrapped plain or quoted scalar) is
+        matched against its text as written, line breaks and indentation
+        skipped, since YAML changes only those.
+        """
+        span = self.spans.get(tuple(path))
+        if span is None:
+            line, column = self.locate(path)
+            if column is not None and "\n" not in value[:offset]:
+                column += offset
+            return line, column
+        line, column, written = span
+        at = 0
+        if written[:1] in ("|", ">"):
+            at = written.find("\n") + 1  # past the block scalar's header line
+        elif written[:1] in ("'", '"'):
+            at = 1
+        for index, char in enumerate(value[: offset + 1]):
+            if char.isspace():
+                continue
+            found = written.find(char, at)
+            if found < 0:
+                break
+            at = found + (index < offset)
+        before = written[:at]
+        breaks = before.count("\n")
+        if not breaks:
+            return line, column + at
+        return line + breaks, at - before.rfind("\n")
 
     def diagnostic(
         self, path: PathKey, message: str, *, hint: str = "", key: bool = False
@@ -165,7 +201,7 @@ def read_yaml_text(
                 "the file is empty", file=file, line=1, column=1,
                 hint="a scenario starts with `escalate: 1` and a `name:`")])
         _check_expanded_size(root, file, limits)
-        converter = _Converter(loader, source_map, limits)
+        converter = _Converter(loader, source_map, limits, text)
         data = converter.convert(root, (), 0)
         if converter.problems:
             raise ScenarioError(converter.problems)
@@ -324,8 +360,10 @@ def _check_expanded_size(root: Node, file: str, limits: Limits) -> None:
 class _Converter:
     """Walks a composed node tree, checking tags and bounds, recording positions."""
 
-    def __init__(self, loader: yaml.SafeLoader, source_map: SourceMap, limits: Limits) -> None:
+    def __init__(self, loader: yaml.SafeLoader, source_map: SourceMap, limits: Limits,
+                 text: str) -> None:
         self.loader = loader
+        self.text = text
         self.map = source_map
         self.limits = limits
         self.nodes = 0
@@ -353,6 +391,10 @@ class _Converter:
         self.map.values.setdefault(
             path, (node.start_mark.line + 1, node.start_mark.column + 1 + inside)
         )
+        if isinstance(node, ScalarNode) and node.end_mark.line > node.start_mark.line:
+            self.map.spans.setdefault(path, (
+                node.start_mark.line + 1, node.start_mark.column + 1,
+                self.text[node.start_mark.index:node.end_mark.index]))
         if isinstance(node, MappingNode):
             return self._mapping(node, path, depth)
         if isinstance(node, SequenceNode):
