@@ -5,6 +5,7 @@ Every test runs ``python -m escalate`` in a subprocess, as a user types it.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -150,3 +151,21 @@ def test_sensitivity_out_that_is_a_file_is_refused_before_running(tmp_path: Path
     assert done.returncode == 2, done.stderr
     assert f"--out {target} exists and is not a directory" in done.stderr
     assert done.stdout == ""
+
+
+# -- report and compare: a damaged run directory ---------------------------------------------
+
+
+def test_report_and_compare_refuse_a_summary_without_its_outcome_numbers(
+        tmp_path: Path, border_file: Path) -> None:
+    """A summary.json that is JSON but lacks an outcome's probability exits 4 naming the field."""
+    run = _run_directory(tmp_path, border_file, "run")
+    other = _run_directory(tmp_path, border_file, "other", "--seed", "5")
+    summary = json.loads((run / "summary.json").read_text(encoding="utf-8"))
+    del summary["outcomes"]["war"]["probability"]
+    (run / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    for done in (escalate_cli("report", run), escalate_cli("compare", other, run)):
+        assert done.returncode == 4, done.stderr
+        assert "Traceback" not in done.stderr
+        assert "summary.json is not a complete run summary: outcomes.war.probability should " \
+               "be a number, found None" in done.stderr

@@ -279,7 +279,33 @@ def read_run(path: Path, manifest: Mapping[str, Any] | None = None) -> RunData:
     summary = _read_json(path / "summary.json")
     if not isinstance(summary, dict) or "outcomes" not in summary:
         raise OutputError(f"{path / 'summary.json'} is not a run summary")
+    problem = _summary_problem(summary)
+    if problem:
+        raise OutputError(f"{path / 'summary.json'} is not a complete run summary: {problem} "
+                          "(hint: run the scenario again into this directory)")
     return RunData(path.name or str(path), manifest, summary, _scenario_spec(manifest), path)
+
+
+def _summary_problem(summary: Mapping[str, Any]) -> str:
+    """What is missing from a summary for reports and comparisons to read it ("" if nothing)."""
+    replications = summary.get("replications")
+    if isinstance(replications, bool) or not isinstance(replications, int) or replications < 1:
+        return f"`replications` should be a whole number, found {replications!r}"
+    outcomes = summary["outcomes"]
+    if not isinstance(outcomes, dict):
+        return f"`outcomes` should map names to results, found {type(outcomes).__name__}"
+    for name, entry in outcomes.items():
+        if not isinstance(entry, dict):
+            return f"outcomes.{name} should be a mapping, found {type(entry).__name__}"
+        for key in ("count", "probability"):
+            number = entry.get(key)
+            if isinstance(number, bool) or not isinstance(number, int | float):
+                return f"outcomes.{name}.{key} should be a number, found {number!r}"
+        interval = entry.get("ci95")
+        if not (isinstance(interval, list) and len(interval) == 2
+                and all(isinstance(v, int | float) for v in interval)):
+            return f"outcomes.{name}.ci95 should be two numbers, found {interval!r}"
+    return ""
 
 
 def read_directory(path: str | Path) -> RunData | SweepData | SensitivityData:
