@@ -169,3 +169,43 @@ def test_report_and_compare_refuse_a_summary_without_its_outcome_numbers(
         assert "Traceback" not in done.stderr
         assert "summary.json is not a complete run summary: outcomes.war.probability should " \
                "be a number, found None" in done.stderr
+
+
+# -- --set and parameter values --------------------------------------------------------------
+
+
+def test_set_with_a_bad_value_is_one_problem_located_at_the_option(border_file: Path) -> None:
+    """`--set p_retaliate=abc` is reported once, at `--set p_retaliate`, not at every use."""
+    done = escalate_cli("run", border_file, "-n", "200", "--set", "p_retaliate=abc")
+    assert done.returncode == 2, done.stderr
+    assert "1 problem found" in done.stderr
+    assert f"{border_file}: --set p_retaliate: expected a number" in done.stderr
+    assert "found 'abc'" in done.stderr
+    assert "unknown name" not in done.stderr
+
+
+def test_set_out_of_range_blames_the_option_not_the_file(border_file: Path) -> None:
+    """`trace --set p_retaliate=2` names `--set p_retaliate`, not the file's line holding 0.35."""
+    done = escalate_cli("trace", border_file, "--set", "p_retaliate=2")
+    assert done.returncode == 2, done.stderr
+    assert f"{border_file}: --set p_retaliate: p_retaliate = 2.0 is outside its range [0, 1]" \
+        in done.stderr
+
+
+def test_set_true_for_a_number_parameter_names_the_expected_kind(border_file: Path) -> None:
+    """`--set retaliation_delay=true` exits 2 saying a number is expected, with no follow-on errors."""
+    done = escalate_cli("run", border_file, "-n", "200", "--set", "retaliation_delay=true")
+    assert done.returncode == 2, done.stderr
+    assert ("--set retaliation_delay: expected a number, a percentage or a duration, as in the "
+            "scenario, found true") in done.stderr
+    assert "is a bool" not in done.stderr
+
+
+def test_a_bad_parameter_value_in_a_file_is_reported_once(tmp_path: Path) -> None:
+    """A parameter value that is not a number is one problem, not also one at each use."""
+    path = write_scenario(tmp_path, BORDER.replace("p_retaliate: {value: 0.35,",
+                                                   "p_retaliate: {value: lots,"))
+    done = escalate_cli("validate", path)
+    assert done.returncode == 2, done.stderr
+    assert "1 problem found" in done.stderr
+    assert "parameters.p_retaliate.value: expected a number" in done.stderr

@@ -62,7 +62,8 @@ class _Compiler:
     def __init__(self, spec: model.ScenarioSpec, source_map: SourceMap,
                  overrides: Mapping[str, Any], broken: Mapping[str, set[str]]) -> None:
         self.spec = spec
-        self.broken = broken
+        # A copy: parameters whose value is wrong join it, so that their uses are not reported too.
+        self.broken = {section: set(names) for section, names in broken.items()}
         self.map = source_map
         self.overrides = dict(overrides)
         self.problems: list[Diagnostic] = []
@@ -211,6 +212,7 @@ class _Compiler:
             where = (*path, "value")
             value = self.parameter_value(where, raw)
             if value is None:
+                self.broken.setdefault("parameters", set()).add(name)
                 values.append(0.0)
                 uncertain.append(None)
                 names.append(name)
@@ -450,7 +452,7 @@ class _Compiler:
                 ref = self.reference((*path, "otherwise"), target, index)
                 if ref is not None:
                     branches.append(Branch(ref, None))
-        if not branches:
+        if not choose:  # alternatives that are wrong have been reported one by one
             self.problem(path, "`choose` needs at least one alternative")
         return branches
 

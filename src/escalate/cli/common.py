@@ -19,10 +19,11 @@ from rich.progress import (
 )
 
 from ..engine.selection import ENGINES
-from ..errors import UsageError
+from ..errors import Diagnostic, ScenarioError, UsageError
+from ..scenario import Scenario
 
-__all__ = ["engine_option", "overrides_option", "parse_overrides", "progress_bar", "seed_option",
-           "stderr", "stdout"]
+__all__ = ["check_overrides", "engine_option", "overrides_option", "parse_overrides",
+           "progress_bar", "seed_option", "stderr", "stdout"]
 
 # Wide tables when the output goes to a file or a pipe rather than a terminal.
 stdout = Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 160)
@@ -69,6 +70,32 @@ def parse_overrides(assignments: Sequence[str]) -> dict[str, Any]:
             lowered = value.lower()
             overrides[name] = lowered == "true" if lowered in ("true", "false") else value
     return overrides
+
+
+def check_overrides(scenario: Scenario, overrides: dict[str, Any]) -> None:
+    """Compile ``scenario`` with the ``--set`` overrides, blaming the option for their problems.
+
+    A value of the wrong kind (true/false for a number, or the reverse) is a
+    :class:`UsageError`; other problems of an override are a
+    :class:`ScenarioError` located at ``--set NAME`` rather than at the value
+    in the file, which the user did not write this time.
+    """
+    compiled = scenario.compiled
+    declared = dict(zip(compiled.parameter_names, compiled.parameter_values, strict=True))
+    for name, value in overrides.items():
+        if name in declared and isinstance(value, bool) != isinstance(declared[name], bool):
+            expected = ("true or false" if isinstance(declared[name], bool)
+                        else "a number, a percentage or a duration")
+            found = str(value).lower() if isinstance(value, bool) else repr(value)
+            raise UsageError(f"--set {name}: expected {expected}, as in the scenario, found "
+                             f"{found}")
+    try:
+        scenario.compile(overrides)
+    except ScenarioError as exc:
+        values = {f"parameters.{name}.value": name for name in overrides}
+        raise ScenarioError([
+            Diagnostic(d.message, path=f"--set {values[d.path]}", file=d.file, hint=d.hint)
+            if d.path in values else d for d in exc.diagnostics]) from exc
 
 
 @contextmanager

@@ -15,6 +15,7 @@ from ..workflow import run_to_directory
 from ..workflow import trace as trace_replication
 from .app import cli
 from .common import (
+    check_overrides,
     engine_option,
     overrides_option,
     parse_overrides,
@@ -49,7 +50,7 @@ def run(file: Path, replications: int, seed: int, assignments: tuple[str, ...],
     """Run a scenario many times and summarise the outcomes."""
     scenario = load(file)
     overrides = parse_overrides(assignments)
-    scenario.compile(overrides)  # every override is checked before anything runs
+    check_overrides(scenario, overrides)  # every override is checked before anything runs
     if events and out is None:
         raise click.UsageError("--events needs --out DIR")
     if max_replications is not None and precision is None:
@@ -97,10 +98,12 @@ def trace(file: Path, seed: int, replication: int, assignments: tuple[str, ...],
     same scenario, seed and engine (its row of replications.csv).
     """
     scenario = load(file)
+    overrides = parse_overrides(assignments)
+    check_overrides(scenario, overrides)
     record, seed_value, engine_used = trace_replication(
-        scenario, seed=seed, replication=replication, overrides=parse_overrides(assignments),
+        scenario, seed=seed, replication=replication, overrides=overrides,
         uncertainty=uncertainty, engine=engine)
-    compiled = scenario.compile(parse_overrides(assignments))
+    compiled = scenario.compile(overrides)
     if format_ == "json":
         events = [{"day": e.time, "date": d.isoformat() if (d := compiled.date_of(e.time)) else None,
                    "event": e.event, "actor": e.actor, "status": e.status, "level": e.level,
