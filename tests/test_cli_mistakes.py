@@ -209,3 +209,28 @@ def test_a_bad_parameter_value_in_a_file_is_reported_once(tmp_path: Path) -> Non
     assert done.returncode == 2, done.stderr
     assert "1 problem found" in done.stderr
     assert "parameters.p_retaliate.value: expected a number" in done.stderr
+
+
+# -- score -----------------------------------------------------------------------------------
+
+
+def test_score_with_an_empty_observations_file_describes_observations(
+        tmp_path: Path, border_file: Path) -> None:
+    """An empty --observed file exits 2 with a hint about observations files, not scenarios."""
+    run = _run_directory(tmp_path, border_file, "run")
+    observed = tmp_path / "observed.yaml"
+    observed.write_text("# to be filled in\n", encoding="utf-8")
+    done = escalate_cli("score", run, "--observed", observed)
+    assert done.returncode == 2, done.stderr
+    assert f"the observations file {observed} is empty" in done.stderr
+    assert "`observed: 1`" in done.stderr
+    assert "scenario starts with" not in done.stderr
+
+
+def test_score_with_a_directory_as_observations_names_the_option(tmp_path: Path,
+                                                                 border_file: Path) -> None:
+    """`score --observed DIR` exits 2 saying DIR is not an observations file."""
+    run = _run_directory(tmp_path, border_file, "run")
+    done = escalate_cli("score", run, "--observed", tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert f"--observed {tmp_path} is a directory, not an observations file" in done.stderr

@@ -112,9 +112,16 @@ def _check(observations: Observations, source_map: SourceMap) -> list[Diagnostic
 
 def load_observations(path: str | Path) -> Observations:
     """Read and check an observations file; raises :class:`UsageError` listing every problem."""
+    if Path(path).is_dir():
+        raise UsageError(f"--observed {path} is a directory, not an observations file")
     try:
         data, source_map = read_yaml_file(path)
     except ScenarioError as exc:
+        if any(d.message == "the file is empty" for d in exc.diagnostics):
+            # The reader's hint is about scenarios; say what an observations file holds.
+            raise UsageError(f"the observations file {path} is empty (hint: it starts with "
+                             "`observed: 1`, then `window:` and `outcomes:`, as in "
+                             "scenarios/observed-2025-11.yaml)") from exc
         raise UsageError(f"cannot read the observations file: {exc}") from exc
     except OSError as exc:
         raise UsageError(f"cannot read the observations file {path}: {exc}") from exc
