@@ -97,6 +97,16 @@ def test_sweep_malformed_scheduler_address_is_refused_before_the_directory(
     assert not out.exists()
 
 
+def test_sweep_range_with_equal_ends_is_refused(tmp_path: Path, border_file: Path) -> None:
+    """`--vary NAME=0.3:0.3:5` exits 2, as a list naming a value twice does, and runs nothing."""
+    out = tmp_path / "sweep"
+    done = escalate_cli("sweep", border_file, "--vary", "p_retaliate=0.3:0.3:5", "-n", "100",
+                        "-q", "--out", out)
+    assert done.returncode == 2, done.stderr
+    assert "--vary p_retaliate=0.3:0.3:5: start and stop are both 0.3" in done.stderr
+    assert not out.exists()
+
+
 # -- run and sensitivity: --out of another kind -----------------------------------------------
 
 
@@ -234,3 +244,4 @@ def test_score_with_a_directory_as_observations_names_the_option(tmp_path: Path,
     done = escalate_cli("score", run, "--observed", tmp_path)
     assert done.returncode == 2, done.stderr
     assert f"--observed {tmp_path} is a directory, not an observations file" in done.stderr
+

@@ -125,6 +125,11 @@ def parse_spec(name: str, text: str) -> VarySpec:
             if count < 2:
                 raise UsageError(f"--vary {name}={whole}: a range needs a count of at least 2, "
                                  f"found {count}; for a single value write just the value")
+            if start == stop:
+                # Every value would be the same: the points would repeat one another.
+                raise UsageError(f"--vary {name}={whole}: start and stop are both {start:g}, so "
+                                 f"the {count} values would be equal; for a single value write "
+                                 "just the value")
         return Interval(start, stop, count)
     if not text:
         raise UsageError(f"--vary {name}=: give start:stop:count, a list such as 0.1,0.2, "
