@@ -107,6 +107,37 @@ def test_sweep_range_with_equal_ends_is_refused(tmp_path: Path, border_file: Pat
     assert not out.exists()
 
 
+def test_points_file_saved_with_a_byte_order_mark_is_read(tmp_path: Path,
+                                                          border_file: Path) -> None:
+    """A points CSV saved by a spreadsheet with a UTF-8 byte order mark names its parameters."""
+    points = tmp_path / "points.csv"
+    points.write_bytes(b"\xef\xbb\xbfp_retaliate\n0.1\n0.3\n")
+    done = escalate_cli("sweep", border_file, "--design", "list", "--points-file", points,
+                        "-n", "100", "-q", "--out", tmp_path / "sweep")
+    assert done.returncode == 0, done.stderr
+    assert "2 points" in done.stdout
+
+
+def test_points_file_that_is_not_utf8_is_a_usage_error(tmp_path: Path,
+                                                       border_file: Path) -> None:
+    """A points file in another encoding exits 2 naming --points-file, not a traceback."""
+    points = tmp_path / "points.csv"
+    points.write_bytes("p_retaliate\n0.1\n".encode("utf-16"))
+    done = escalate_cli("sweep", border_file, "--design", "list", "--points-file", points,
+                        "-n", "100", "-q", "--out", tmp_path / "sweep")
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert f"--points-file {points} is not UTF-8 text" in done.stderr
+
+
+def test_points_file_that_is_missing_is_a_usage_error(tmp_path: Path, border_file: Path) -> None:
+    """A --points-file that does not exist is bad input (exit 2), not an output failure."""
+    done = escalate_cli("sweep", border_file, "--design", "list", "--points-file",
+                        tmp_path / "nowhere.csv", "-n", "100", "-q", "--out", tmp_path / "sweep")
+    assert done.returncode == 2, done.stderr
+    assert "nowhere.csv does not exist; expected a CSV file" in done.stderr
+
+
 # -- run and sensitivity: --out of another kind -----------------------------------------------
 
 

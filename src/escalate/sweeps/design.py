@@ -307,14 +307,24 @@ def sampled(kind: str, names: Sequence[str], specs: Sequence[VarySpec], points: 
 def read_points_file(path: str | Path) -> tuple[tuple[str, ...], np.ndarray]:
     """Read a CSV of points: a header of parameter names, then one row of numbers per point.
 
-    Raises :class:`UsageError` naming the line and column of a bad value, and
-    :class:`OutputError` when the file cannot be read.
+    Raises :class:`UsageError` naming the line and column of a bad value, or
+    when the file is missing, a directory or not UTF-8 text, and
+    :class:`OutputError` when an existing file cannot be read.
     """
     path = Path(path)
+    if not path.is_file():
+        what = "is a directory" if path.is_dir() else "does not exist"
+        raise UsageError(f"--points-file {path} {what}; expected a CSV file with a header of "
+                         "parameter names and one row per point")
     try:
-        with open(path, encoding="utf-8", newline="") as handle:
+        # utf-8-sig: spreadsheets often save CSV files with a byte order mark.
+        with open(path, encoding="utf-8-sig", newline="") as handle:
             rows = [(number, row) for number, row in enumerate(csv.reader(handle), start=1)
                     if any(cell.strip() for cell in row)]
+    except UnicodeDecodeError as exc:
+        byte = exc.object[exc.start]
+        raise UsageError(f"--points-file {path} is not UTF-8 text (byte 0x{byte:02x} at offset "
+                         f"{exc.start}); save it as a UTF-8 CSV file") from None
     except OSError as exc:
         raise OutputError(f"cannot read {path}: {exc.strerror or exc}") from exc
     if not rows:
