@@ -276,3 +276,24 @@ def test_score_with_a_directory_as_observations_names_the_option(tmp_path: Path,
     assert done.returncode == 2, done.stderr
     assert f"--observed {tmp_path} is a directory, not an observations file" in done.stderr
 
+
+
+# -- --precision and --max-replications ------------------------------------------------------
+
+
+def test_max_replications_below_the_block_names_both_options(border_file: Path) -> None:
+    """`run --precision H --max-replications M` with M below -n names --max-replications and -n."""
+    done = escalate_cli("run", border_file, "-n", "200", "--precision", "0.1",
+                        "--max-replications", "100")
+    assert done.returncode == 2, done.stderr
+    assert "--max-replications: " in done.stderr
+    assert "from the block size (-n, 200)" in done.stderr
+
+
+def test_sweep_max_replications_without_precision_names_the_options(tmp_path: Path,
+                                                                    border_file: Path) -> None:
+    """`sweep --max-replications` without --precision says so with the options' names."""
+    done = escalate_cli("sweep", border_file, *GRID, "-n", "100", "-q", "--max-replications",
+                        "500", "--out", tmp_path / "sweep")
+    assert done.returncode == 2, done.stderr
+    assert "--max-replications bounds an adaptive run: give --precision too" in done.stderr

@@ -41,14 +41,15 @@ def check_precision(precision: float, block: int, max_replications: int) -> None
     """Raise :class:`UsageError` unless the three options make a usable stopping rule."""
     if isinstance(precision, bool) or not isinstance(precision, int | float) or not (
             0 < precision < 0.5 and math.isfinite(precision)):
-        raise UsageError(f"precision is a 95% half-width between 0 and 0.5 (e.g. 0.01), "
-                         f"found {precision!r}")
+        raise UsageError(f"--precision: precision is a 95% half-width between 0 and 0.5 "
+                         f"(e.g. 0.01), found {precision!r}")
     if isinstance(block, bool) or not isinstance(block, int) or block < 1:
         raise UsageError(f"the block size must be a whole number of at least 1, found {block!r}")
     if isinstance(max_replications, bool) or not isinstance(max_replications, int) or not (
             block <= max_replications <= MAX_REPLICATIONS):
-        raise UsageError(f"max_replications must be a whole number from the block size "
-                         f"({block:,}) to {MAX_REPLICATIONS:,}, found {max_replications!r}")
+        raise UsageError(f"--max-replications: max_replications must be a whole number from "
+                         f"the block size (-n, {block:,}) to {MAX_REPLICATIONS:,}, found "
+                         f"{max_replications!r}")
 
 
 def run_to_precision(

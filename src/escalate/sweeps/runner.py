@@ -142,7 +142,7 @@ def run_sweep(
         scenario = load(scenario)
     check_replications(replications)
     if max_replications is not None and precision is None:
-        raise UsageError("max_replications bounds an adaptive run: give precision too")
+        raise UsageError("--max-replications bounds an adaptive run: give --precision too")
     if precision is not None:
         max_replications = max_replications or max(DEFAULT_MAX_REPLICATIONS, replications)
         check_precision(precision, replications, max_replications)
