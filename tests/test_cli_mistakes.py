@@ -252,6 +252,27 @@ def test_a_bad_parameter_value_in_a_file_is_reported_once(tmp_path: Path) -> Non
     assert "parameters.p_retaliate.value: expected a number" in done.stderr
 
 
+def test_report_of_a_damaged_sweep_manifest_is_an_output_error(tmp_path: Path,
+                                                                border_file: Path) -> None:
+    """A sweep manifest whose design is not a mapping exits 4 naming the file, not a traceback."""
+    sweep = tmp_path / "sweep"
+    done = escalate_cli("sweep", border_file, *GRID, "-n", "100", "-q", "--out", sweep)
+    assert done.returncode == 0, done.stderr
+    manifest = json.loads((sweep / "manifest.json").read_text(encoding="utf-8"))
+    manifest["design"] = "grid"
+    (sweep / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    done = escalate_cli("report", sweep)
+    assert done.returncode == 4, done.stderr
+    assert "manifest.json is not a complete sweep manifest" in done.stderr
+
+
+def test_report_of_a_scenario_file_says_to_run_it_first(border_file: Path) -> None:
+    """`report FILE.yaml` hints at `escalate run FILE.yaml --out DIR`."""
+    done = escalate_cli("report", border_file)
+    assert done.returncode == 4, done.stderr
+    assert f"hint: run it first: escalate run {border_file} --out DIR" in done.stderr
+
+
 # -- score -----------------------------------------------------------------------------------
 
 

@@ -315,7 +315,10 @@ def read_directory(path: str | Path) -> RunData | SweepData | SensitivityData:
     """
     path = Path(path)
     if not path.is_dir():
-        raise OutputError(f"{path} is not a directory (expected a run or a sweep directory)")
+        hint = (f" (hint: run it first: escalate run {path} --out DIR)"
+                if path.suffix in (".yaml", ".yml") else "")
+        raise OutputError(f"{path} is not a directory (expected a run or a sweep directory)"
+                          + hint)
     if not (path / "manifest.json").exists():
         raise OutputError(f"{path} is neither a run nor a sweep directory: it has no "
                           "manifest.json (make one with `escalate run FILE --out DIR` or "
@@ -326,7 +329,11 @@ def read_directory(path: str | Path) -> RunData | SweepData | SensitivityData:
     kind = manifest.get("format")
     if kind == SWEEP_FORMAT:
         spec = _scenario_spec(manifest)
-        parameters = tuple((manifest.get("design") or {}).get("vary") or {})
+        design = manifest.get("design") or {}
+        if not isinstance(design, dict) or not isinstance(design.get("vary") or {}, dict):
+            raise OutputError(f"{path / 'manifest.json'} is not a complete sweep manifest: "
+                              f"`design` should map `vary` to the parameters, found {design!r}")
+        parameters = tuple(design.get("vary") or {})
         outcomes = _sweep_outcomes(spec, path / "points.csv")
         points = _read_points(path / "points.csv", parameters, outcomes)
         return SweepData(path.name, manifest, spec, parameters, outcomes, points, path)
