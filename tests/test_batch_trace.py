@@ -127,3 +127,57 @@ def test_the_trace_command_tells_the_row_of_the_run_directory(tmp_path: Path) ->
         assert np.isclose(told["end_day"], float(row["end_day"]), rtol=0, atol=1e-9)
         assert told["max_level"] == int(row["max_level"])
         assert sum(e["status"] == "fired" for e in told["events"]) == int(row["events_fired"])
+
+
+def _row_matches(told: dict[str, object], row: dict[str, str]) -> None:
+    assert told["terminal"] == row["terminal"]
+    assert np.isclose(float(str(told["end_day"])), float(row["end_day"]), rtol=0, atol=1e-9)
+    assert told["max_level"] == int(row["max_level"])
+    events = told["events"]
+    assert isinstance(events, list)
+    assert sum(e["status"] == "fired" for e in events) == int(row["events_fired"])
+
+
+@pytest.mark.parametrize("options", [
+    ("--set", "p_intensify=0.5", "--uncertainty"),
+    ("--engine", "reference", "--set", "p_intensify=0.5"),
+], ids=["batch-with-overrides-and-uncertainty", "reference"])
+def test_trace_of_a_run_directory_tells_its_rows(tmp_path: Path, options: tuple[str, ...]) -> None:
+    """`escalate trace DIR` takes scenario, overrides, seed, uncertainty and engine from the run."""
+    out = tmp_path / "run"
+    done = escalate_cli("run", BUNDLED_SCENARIOS[0], "-n", "1100", "--seed", "13", *options,
+                        "--out", out, "-q")
+    assert done.returncode == 0, done.stderr
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    with (out / "replications.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    for index in (0, 1099):
+        done = escalate_cli("trace", out, "--replication", str(index), "--format", "json")
+        assert done.returncode == 0, done.stderr
+        told = json.loads(done.stdout)
+        assert (told["seed"], told["engine"]) == (13, manifest["engine"])
+        _row_matches(told, rows[index])
+
+
+def test_trace_of_a_run_directory_refuses_what_the_manifest_fixes(tmp_path: Path) -> None:
+    """Options the run fixed, and replications it did not make, are usage errors (exit 2)."""
+    out = tmp_path / "run"
+    assert escalate_cli("run", BUNDLED_SCENARIOS[0], "-n", "50", "--out", out, "-q").returncode == 0
+    for options, words in [(("--seed", "3"), "--seed cannot be given with a run directory"),
+                           (("--set", "p_intensify=0.5"), "--set cannot be given"),
+                           (("--replication", "50"), "has 50 replications, numbered 0 to 49")]:
+        done = escalate_cli("trace", out, *options)
+        assert done.returncode == 2, done.stderr
+        assert words in done.stderr
+        assert "Traceback" not in done.stderr
+
+
+def test_trace_of_a_directory_without_a_run_is_an_output_error(tmp_path: Path) -> None:
+    """A directory holding no run directory's manifest exits 4 and says what is missing."""
+    done = escalate_cli("trace", tmp_path)
+    assert done.returncode == 4, done.stderr
+    assert "holds no run (no manifest.json)" in done.stderr
+    (tmp_path / "manifest.json").write_text('{"format": "escalate-sweep/1"}', encoding="utf-8")
+    done = escalate_cli("trace", tmp_path)
+    assert done.returncode == 4, done.stderr
+    assert "is not the manifest of a run" in done.stderr

@@ -6,22 +6,24 @@ and renders what it returns.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from .compiled import CompiledScenario
 from .engine.batch import BatchEngine
 from .engine.pending import CapacityError
 from .engine.records import ReplicationRecord
 from .engine.selection import choose_engine
-from .errors import UsageError
+from .errors import OutputError, UsageError
 from .montecarlo.precision import DEFAULT_MAX_REPLICATIONS, half_width, run_to_precision
 from .montecarlo.runner import RunResult, iter_records, run
 from .montecarlo.seeding import BlockStreams, SeedLike, normalize_seed
 from .output.rundir import EVENTS, REPLICATIONS, EventLogWriter, ReplicationWriter, RunDirectory
-from .scenario import Scenario
+from .scenario import Scenario, loads
 
-__all__ = ["run_to_directory", "trace"]
+__all__ = ["run_to_directory", "trace", "trace_run"]
 
 
 def run_to_directory(
@@ -117,3 +119,44 @@ def trace(scenario: Scenario, *, seed: SeedLike, replication: int = 0,
     record = next(iter_records(compiled, seed_value, replication, 1, uncertainty=uncertainty,
                                keep_log=True))
     return record, seed_value, name
+
+
+def trace_run(directory: str | Path, *, replication: int = 0,
+              ) -> tuple[CompiledScenario, ReplicationRecord, int, str]:
+    """Tell replication ``replication`` of the run in ``directory``, as that run made it.
+
+    The scenario, overrides, seed, uncertainty and engine come from the run's
+    manifest, so the record is the run's row for that replication.  Returns
+    the compiled scenario (overrides applied), the record (with its event
+    log), the seed and the engine.
+    Raises :class:`OutputError` when the directory holds no readable run and
+    :class:`UsageError` for a replication the run did not make.
+    """
+    path = Path(directory) / "manifest.json"
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise OutputError(f"{directory} holds no run (no manifest.json)") from exc
+    except (OSError, ValueError) as exc:
+        raise OutputError(f"cannot read {path}: {exc}") from exc
+    if not isinstance(manifest, dict) or manifest.get("format") != "escalate-run/1":
+        raise OutputError(f"{path} is not the manifest of a run (an `escalate run --out` "
+                          "directory)")
+    resolved = (manifest.get("scenario") or {}).get("resolved")
+    seed, engine = manifest.get("seed"), manifest.get("engine")
+    replications = manifest.get("replications")
+    overrides = manifest.get("overrides") or {}
+    if (not isinstance(resolved, dict) or not isinstance(seed, int)
+            or engine not in ("batch", "reference") or not isinstance(replications, int)
+            or not isinstance(overrides, dict)):
+        raise OutputError(f"{path} does not record the scenario, seed, engine and "
+                          "replications of its run")
+    if not 0 <= replication < replications:
+        raise UsageError(f"the run in {directory} has {replications:,} replications, numbered "
+                         f"0 to {replications - 1:,}; found {replication}")
+    scenario = loads(json.dumps(resolved, indent=2), str(path))
+    record, seed_value, name = trace(scenario, seed=seed, replication=replication,
+                                     overrides=overrides,
+                                     uncertainty=bool(manifest.get("uncertainty")),
+                                     engine=engine)
+    return scenario.compile(overrides), record, seed_value, name

@@ -6,12 +6,13 @@ import json
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
 from ..montecarlo.precision import DEFAULT_MAX_REPLICATIONS, run_to_precision
 from ..montecarlo.runner import run as run_scenario
 from ..output.terminal import render_summary, render_trace
 from ..scenario import load
-from ..workflow import run_to_directory
+from ..workflow import run_to_directory, trace_run
 from ..workflow import trace as trace_replication
 from .app import cli
 from .common import (
@@ -94,16 +95,29 @@ def trace(file: Path, seed: int, replication: int, assignments: tuple[str, ...],
           uncertainty: bool, format_: str, engine: str) -> None:
     """Tell the story of one replication, event by event.
 
-    The replication is the one with the same index in `escalate run` of the
-    same scenario, seed and engine (its row of replications.csv).
+    FILE is a scenario file, or a run directory (`escalate run --out DIR`):
+    then the scenario, overrides, seed, uncertainty and engine are the run's,
+    and the story is that of its row in replications.csv.  For a scenario
+    file, the replication is the one with the same index in `escalate run`
+    of the same scenario, seed and engine.
     """
-    scenario = load(file)
-    overrides = parse_overrides(assignments)
-    check_overrides(scenario, overrides)
-    record, seed_value, engine_used = trace_replication(
-        scenario, seed=seed, replication=replication, overrides=overrides,
-        uncertainty=uncertainty, engine=engine)
-    compiled = scenario.compile(overrides)
+    if file.is_dir():
+        context = click.get_current_context()
+        given = [f"--{name.replace('_', '-')}" if name != "assignments" else "--set"
+                 for name in ("seed", "assignments", "uncertainty", "engine")
+                 if context.get_parameter_source(name) is not ParameterSource.DEFAULT]
+        if given:
+            raise click.UsageError(f"{', '.join(given)} cannot be given with a run directory, "
+                                   "whose manifest fixes them")
+        compiled, record, seed_value, engine_used = trace_run(file, replication=replication)
+    else:
+        scenario = load(file)
+        overrides = parse_overrides(assignments)
+        check_overrides(scenario, overrides)
+        record, seed_value, engine_used = trace_replication(
+            scenario, seed=seed, replication=replication, overrides=overrides,
+            uncertainty=uncertainty, engine=engine)
+        compiled = scenario.compile(overrides)
     if format_ == "json":
         events = [{"day": e.time, "date": d.isoformat() if (d := compiled.date_of(e.time)) else None,
                    "event": e.event, "actor": e.actor, "status": e.status, "level": e.level,
