@@ -108,7 +108,6 @@ class Chunk:
         # The event log of one replication (chunk row `log_row`), for a trace.
         self.log_row = log_row
         self.log: list[LogEntry] | None = None if log_row is None else []
-        self.chosen_logged: int | None = None
 
     def draw_parameters(self, blocks: int) -> np.ndarray:
         """Each block's uncertain parameters from its stream, clipped to their ranges."""
@@ -228,9 +227,10 @@ class Chunk:
         firing = np.flatnonzero(due & alive)
         if len(firing) and self.iteration >= self.scenario.max_events:
             # This would be firing number max_events + 1: a runaway, stopped here.
-            self.finish(active.take(firing), "max_events", times.take(firing))
+            stopped_rows = active.take(firing)
+            self.finish(stopped_rows, "max_events", times.take(firing))
             if self.log is not None:
-                at = self.logged(active.take(firing))
+                at = self.logged(stopped_rows)
                 if at is not None:
                     self.record(int(events[firing[at]]), float(times[firing[at]]), "stopped",
                                 f"more than {self.scenario.max_events} events")
@@ -356,13 +356,12 @@ class Chunk:
             return
         for place, schedule in enumerate(plan.then):
             self.schedule(local, self.due(schedule, cells, rows, times), schedule.target, place)
-        if plan.branches:
-            self.choose(plan, cells, local, rows, times, logged)
+        chosen = self.choose(plan, cells, local, rows, times) if plan.branches else None
         if logged is not None:
             detail = ""
-            if plan.branches:
-                chosen = self.chosen_logged
-                detail = "chose " + (self.scenario.events[chosen].name if chosen is not None
+            if chosen is not None:
+                target = int(chosen[logged])
+                detail = "chose " + (self.scenario.events[target].name if target >= 0
                                      else "nothing")
             self.record(event.index, float(times[logged]), "fired", detail)
         if plan.repeat_every is not None:
@@ -386,12 +385,13 @@ class Chunk:
                                  int(self.level[self.log_row]), detail))
 
     def log_cancels(self, event: CompiledEvent, column: int, time: float) -> None:
-        """Log the instances that ``event`` withdraws from table column ``column``, in order."""
+        """Log the instances that ``event`` withdraws from table column ``column``."""
         table = self.pending
         pending = np.isfinite(table.times[:, column])
         for target in event.cancels:
-            slots = np.flatnonzero(pending & (table.events[:, column] == target))
-            for _ in slots[np.argsort(table.order[slots, column], kind="stable")]:
+            # one entry per instance, all alike: their order among themselves does not show
+            withdrawn = np.count_nonzero(pending & (table.events[:, column] == target))
+            for _ in range(withdrawn):
                 self.record(target, time, "cancelled", f"by {event.name}")
 
     def check_finite(self, value: Any, name: str, event: CompiledEvent, rows: np.ndarray) -> None:
@@ -469,7 +469,8 @@ class Chunk:
         return delays
 
     def choose(self, plan: EventPlan, cells: np.ndarray, local: np.ndarray, rows: np.ndarray,
-               times: np.ndarray, logged: int | None = None) -> None:
+               times: np.ndarray) -> np.ndarray:
+        """Choose a branch in each of ``rows`` and schedule it; return the events chosen (-1: none)."""
         event = plan.event
         probabilities: list[Any] = []
         total: Any = 0.0
@@ -518,14 +519,13 @@ class Chunk:
                 taken = undecided & (u < cumulative)
                 chosen[taken] = target
                 undecided &= ~taken
-        if logged is not None:
-            self.chosen_logged = None if chosen[logged] < 0 else int(chosen[logged])
         for target, schedule in plan.chosen.items():
             picked = np.flatnonzero(chosen == target)
             if len(picked):
                 cells_, local_, rows_, times_ = _select(picked, cells, local, rows, times)
                 self.schedule(local_, self.due(schedule, cells_, rows_, times_), target,
                               len(plan.then))
+        return chosen
 
     def repeat(self, plan: EventPlan, cells: np.ndarray, local: np.ndarray, rows: np.ndarray,
                times: np.ndarray) -> None:
