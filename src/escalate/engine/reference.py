@@ -9,7 +9,6 @@ fire in the order they were scheduled.
 
 from __future__ import annotations
 
-import contextlib
 import heapq
 import math
 import operator
@@ -78,13 +77,8 @@ class ReferenceEngine:
             for b in event.branches)}
         # Delays whose arguments are literals were checked when the scenario was compiled,
         # and their values are the same in every replication.
-        self._constant_arguments: dict[int, tuple[float, ...]] = {}
-        for delay in delays:
-            if delay.constant_args() is not None and all(not a.tree.names() for a in delay.args):
-                # one that fails is left for each replication to evaluate, and report
-                with contextlib.suppress(ArithmeticError, ValueError, TypeError):
-                    self._constant_arguments[id(delay)] = tuple(
-                        float(a.evaluate(scenario.initial_values())) for a in delay.args)
+        self._constant_arguments = {id(d): args for d in delays
+                                    if (args := d.constant_args()) is not None}
         self._parameter_slots = slice(scenario.parameter_offset, scenario.now_slot)
         # (parameters, arguments, probabilities), replaced as a whole, so that engines
         # shared between threads never pair one parameter set with another's tables
