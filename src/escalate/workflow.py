@@ -20,7 +20,15 @@ from .errors import OutputError, UsageError
 from .montecarlo.precision import DEFAULT_MAX_REPLICATIONS, half_width, run_to_precision
 from .montecarlo.runner import RunResult, iter_records, run
 from .montecarlo.seeding import BlockStreams, SeedLike, normalize_seed
-from .output.rundir import EVENTS, REPLICATIONS, EventLogWriter, ReplicationWriter, RunDirectory
+from .output.rundir import (
+    EVENTS,
+    MANIFEST,
+    REPLICATIONS,
+    RUN_FORMAT,
+    EventLogWriter,
+    ReplicationWriter,
+    RunDirectory,
+)
 from .scenario import Scenario, loads
 
 __all__ = ["run_to_directory", "trace", "trace_run"]
@@ -55,7 +63,7 @@ def run_to_directory(
     engine_name, engine_reason = choose_engine(compiled, engine, keep_log=events)
     with RunDirectory(out) as directory:
         directory.manifest.update(
-            format="escalate-run/1",
+            format=RUN_FORMAT,
             scenario={"path": str(scenario.path) if scenario.path else None,
                       "name": scenario.name, "sha256": scenario.sha256,
                       "resolved": scenario.resolved()},
@@ -132,14 +140,14 @@ def trace_run(directory: str | Path, *, replication: int = 0,
     Raises :class:`OutputError` when the directory holds no readable run and
     :class:`UsageError` for a replication the run did not make.
     """
-    path = Path(directory) / "manifest.json"
+    path = Path(directory) / MANIFEST
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise OutputError(f"{directory} holds no run (no manifest.json)") from exc
     except (OSError, ValueError) as exc:
         raise OutputError(f"cannot read {path}: {exc}") from exc
-    if not isinstance(manifest, dict) or manifest.get("format") != "escalate-run/1":
+    if not isinstance(manifest, dict) or manifest.get("format") != RUN_FORMAT:
         raise OutputError(f"{path} is not the manifest of a run (an `escalate run --out` "
                           "directory)")
     resolved = (manifest.get("scenario") or {}).get("resolved")

@@ -36,8 +36,12 @@ from ..compiled import CompiledScenario
 from ..engine.records import ReplicationRecord
 from ..errors import OutputError
 
-__all__ = ["EventLogWriter", "ReplicationWriter", "RunDirectory", "versions", "write_json"]
+__all__ = ["RUN_FORMAT", "EventLogWriter", "ReplicationWriter", "RunDirectory", "versions",
+           "write_json"]
 
+#: the ``format`` a run directory's manifest declares (any version of the run family is a run)
+_RUN_FAMILY = "escalate-run/"
+RUN_FORMAT = _RUN_FAMILY + "1"
 MANIFEST = "manifest.json"
 SUMMARY = "summary.json"
 REPLICATIONS = "replications.csv"
@@ -166,7 +170,7 @@ class RunDirectory:
                     raise OutputError(f"{self.path} is not empty and holds no escalate run; "
                                       "choose a new directory")
                 kind = _manifest_format(self.path / MANIFEST)
-                if kind is not None and not kind.startswith("escalate-run/"):
+                if kind is not None and not kind.startswith(_RUN_FAMILY):
                     # A sweep or sensitivity directory: running into it would replace its manifest.
                     raise OutputError(f"{self.path} holds something else than a run (format "
                                       f"{kind!r}); choose a new directory")

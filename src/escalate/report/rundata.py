@@ -24,6 +24,7 @@ from pydantic import ValidationError
 from ..compiled import CompiledScenario
 from ..compiler import compile_scenario
 from ..errors import EscalateError, OutputError
+from ..output.rundir import RUN_FORMAT
 from ..spec.model import ScenarioSpec
 
 __all__ = [
@@ -39,7 +40,6 @@ __all__ = [
     "read_run",
 ]
 
-RUN_FORMAT = "escalate-run/1"
 SWEEP_FORMAT = "escalate-sweep/1"
 SENSITIVITY_FORMAT = "escalate-sensitivity/1"
 
