@@ -73,27 +73,29 @@ class ReplicationTable:
     def extend(self, chunk: ChunkRecords) -> None:
         """Append the replications of a chunk of the batch engine."""
         self._pack()
-        self._blocks.append((
-            np.arange(chunk.first, chunk.first + len(chunk), dtype=np.int64),
-            np.asarray(chunk.terminal, dtype=np.intp), np.asarray(chunk.end_time, dtype=float),
-            np.asarray(chunk.max_level, dtype=np.int64),
-            np.asarray(chunk.events_fired, dtype=np.int64),
-            np.asarray(chunk.outcome_times, dtype=float).reshape(len(chunk), -1),
-            np.asarray(chunk.parameters, dtype=float).reshape(len(chunk), -1)))
+        self._add(np.arange(chunk.first, chunk.first + len(chunk)), chunk.terminal,
+                  chunk.end_time, chunk.max_level, chunk.events_fired, chunk.outcome_times,
+                  chunk.parameters)
 
     def _pack(self) -> None:
+        """Turn the reference engine's records gathered so far into a block."""
         records, self._records = self._records, []
-        if not records:
-            return
-        outcomes = len(self.scenario.outcomes)
+        if records:
+            self._add([r.index for r in records], [self._codes[r.terminal] for r in records],
+                      [r.end_time for r in records], [r.max_level for r in records],
+                      [r.events_fired for r in records], [r.outcome_times for r in records],
+                      [r.parameters for r in records])
+
+    def _add(self, index: Any, terminal: Any, end_time: Any, max_level: Any, events_fired: Any,
+             outcome_times: Any, parameters: Any) -> None:
+        """Add one block of columns (arrays or lists, one entry per replication)."""
+        count = len(index)
         self._blocks.append((
-            np.array([r.index for r in records], dtype=np.int64),
-            np.array([self._codes[r.terminal] for r in records], dtype=np.intp),
-            np.array([r.end_time for r in records], dtype=float),
-            np.array([r.max_level for r in records], dtype=np.int64),
-            np.array([r.events_fired for r in records], dtype=np.int64),
-            np.array([r.outcome_times for r in records], dtype=float).reshape(-1, outcomes),
-            np.array([r.parameters for r in records], dtype=float).reshape(len(records), -1)))
+            np.asarray(index, dtype=np.int64), np.asarray(terminal, dtype=np.intp),
+            np.asarray(end_time, dtype=float), np.asarray(max_level, dtype=np.int64),
+            np.asarray(events_fired, dtype=np.int64),
+            np.asarray(outcome_times, dtype=float).reshape(count, len(self.scenario.outcomes)),
+            np.asarray(parameters, dtype=float).reshape(count, -1)))
 
     def arrays(self) -> dict[str, np.ndarray]:
         """Columns by name: one per field, and ``<outcome>`` (bool) and ``<outcome>_day``."""
