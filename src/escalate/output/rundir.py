@@ -36,8 +36,8 @@ from ..compiled import CompiledScenario
 from ..engine.records import ReplicationRecord
 from ..errors import OutputError
 
-__all__ = ["RUN_FORMAT", "EventLogWriter", "ReplicationWriter", "RunDirectory", "versions",
-           "write_json"]
+__all__ = ["RUN_FORMAT", "EventLogWriter", "ReplicationWriter", "RunDirectory",
+           "file_in_the_way", "manifest_format", "versions", "write_json"]
 
 #: the ``format`` a run directory's manifest declares (any version of the run family is a run)
 _RUN_FAMILY = "escalate-run/"
@@ -169,7 +169,7 @@ class RunDirectory:
                 if not (self.path / MANIFEST).exists():
                     raise OutputError(f"{self.path} is not empty and holds no escalate run; "
                                       "choose a new directory")
-                kind = _manifest_format(self.path / MANIFEST)
+                kind = manifest_format(self.path / MANIFEST)
                 if kind is not None and not kind.startswith(_RUN_FAMILY):
                     # A sweep or sensitivity directory: running into it would replace its manifest.
                     raise OutputError(f"{self.path} holds something else than a run (format "
@@ -275,7 +275,7 @@ class RunDirectory:
         write_json(self.path / SUMMARY, summary)
 
 
-def _manifest_format(path: Path) -> str | None:
+def manifest_format(path: Path) -> str | None:
     """The ``format`` a manifest declares, or None if it declares none or cannot be read."""
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
@@ -283,6 +283,14 @@ def _manifest_format(path: Path) -> str | None:
         return None
     kind = manifest.get("format") if isinstance(manifest, dict) else None
     return kind if isinstance(kind, str) else None
+
+
+def file_in_the_way(path: Path) -> Path | None:
+    """The regular file among ``path``'s parents that keeps it from being made, if any.
+
+    (``mkdir`` says only "File exists", which does not tell the user which.)
+    """
+    return next((parent for parent in path.parents if parent.is_file()), None)
 
 
 def _now() -> str:

@@ -231,23 +231,19 @@ def check_sensitivity_directory(out: Any) -> None:
     Called before the analysis runs, so that a wrong ``--out`` costs nothing.
     Raises :class:`UsageError`.
     """
-    import json
     from pathlib import Path
 
-    from ..output.rundir import MANIFEST
+    from ..output.rundir import MANIFEST, file_in_the_way, manifest_format
 
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} exists and is not a directory; give a new directory")
-    blocker = next((parent for parent in out.parents if parent.is_file()), None)
+    blocker = file_in_the_way(out)
     if blocker is not None:
         raise UsageError(f"--out {out}: {blocker} is a file, not a directory")
     if not out.is_dir() or not any(out.iterdir()):
         return
-    try:
-        kind = json.loads((out / MANIFEST).read_text(encoding="utf-8")).get("format")
-    except (OSError, ValueError, AttributeError):
-        kind = None
+    kind = manifest_format(out / MANIFEST)
     if kind != SENSITIVITY_FORMAT:
         what = f"holds something else (format {kind!r})" if kind else \
             "is not empty and holds no sensitivity analysis"

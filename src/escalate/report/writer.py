@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from ..errors import OutputError, UsageError
+from ..output.rundir import file_in_the_way
 from .document import Document
 from .rundata import RunData, SensitivityData, SweepData, read_directory
 
@@ -37,8 +38,7 @@ def _write_text(path: Path, text: str) -> None:
         temporary.write_text(text, encoding="utf-8")
         os.replace(temporary, path)
     except OSError as exc:
-        # mkdir's "File exists" does not say that a regular file stands in the way.
-        blocker = next((parent for parent in path.parents if parent.is_file()), None)
+        blocker = file_in_the_way(path)
         reason = f"{blocker} is a file, not a directory" if blocker else exc.strerror or exc
         raise OutputError(f"cannot write {path}: {reason}") from exc
 
