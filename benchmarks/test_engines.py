@@ -52,11 +52,12 @@ BATCH_REPLICATIONS = 2**18
 MEASURED: dict[tuple[str, str], float] = {}
 
 
-def _loadable(path: Path) -> escalate.Scenario | None:
+def _load_or_skip(path: Path) -> escalate.Scenario:
+    """The scenario at ``path``; the benchmark is skipped if it does not load."""
     try:
         return escalate.load(path)
     except escalate.ScenarioError:
-        return None
+        pytest.skip(f"{path.name} does not load")
 
 
 def _report(benchmark: BenchmarkFixture, key: tuple[str, str], replications: int,
@@ -102,9 +103,7 @@ def test_reference_engine_against_the_handwritten_model(benchmark: BenchmarkFixt
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
 def test_reference_engine(benchmark: BenchmarkFixture, path: Path) -> None:
     """Replications and events per second of ``run(engine="reference")``, aggregation included."""
-    scenario = _loadable(path)
-    if scenario is None:
-        pytest.skip(f"{path.name} does not load")
+    scenario = _load_or_skip(path)
 
     def replicate() -> int:
         result = run(scenario, replications=REFERENCE_REPLICATIONS, seed=SEED,
@@ -119,9 +118,7 @@ def test_reference_engine(benchmark: BenchmarkFixture, path: Path) -> None:
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
 def test_batch_engine(benchmark: BenchmarkFixture, path: Path) -> None:
     """Replications and events per second of ``run(engine="batch")``, and its speed-up."""
-    scenario = _loadable(path)
-    if scenario is None:
-        pytest.skip(f"{path.name} does not load")
+    scenario = _load_or_skip(path)
 
     def replicate() -> int:
         result = run(scenario, replications=BATCH_REPLICATIONS, seed=SEED, engine="batch",
@@ -140,9 +137,7 @@ def test_batch_engine(benchmark: BenchmarkFixture, path: Path) -> None:
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
 def test_batch_engine_alone(benchmark: BenchmarkFixture, path: Path) -> None:
     """Events per second of ``BatchEngine.run`` alone: no paths, no aggregation."""
-    scenario = _loadable(path)
-    if scenario is None:
-        pytest.skip(f"{path.name} does not load")
+    scenario = _load_or_skip(path)
     engine = BatchEngine(scenario.compiled)
 
     def replicate() -> int:
