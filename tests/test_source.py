@@ -273,6 +273,29 @@ def test_default_limits_stop_an_alias_bomb() -> None:
     assert "more than 100,000 values" in message
 
 
+def test_alias_limit_is_placed_at_the_first_alias_beyond_it() -> None:
+    """Three aliases are allowed under a limit of three; the fourth is refused where it is."""
+    assert read_yaml_text("a: &a x\nb: [*a, *a, *a]\n", "s.yaml", Limits(max_aliases=3))[0] == {
+        "a": "x", "b": ["x", "x", "x"]}
+    # Columns of the aliases on line 2, "b: [*a, *a, *a, *a]": 5, 9, 13 and 17.
+    assert problems("a: &a x\nb: [*a, *a, *a, *a]\n", Limits(max_aliases=3)) == [
+        (2, 17, "more than 3 YAML aliases")]
+
+
+def test_expanded_text_limit_counts_each_use_of_an_aliased_string() -> None:
+    """One string aliased three times counts three times, keys included, without expanding it.
+
+    Expanded, the document holds 1 (``s``) + 10 + 1 (``l``) + 3 * 10 = 42 characters,
+    and the list alone 30.
+    """
+    text = "s: &s xxxxxxxxxx\nl: [*s, *s, *s]\n"
+    assert read_yaml_text(text, "s.yaml", Limits(max_expanded_chars=42))[0]["l"] == ["x" * 10] * 3
+    assert problems(text, Limits(max_expanded_chars=41)) == [
+        (1, 1, "the document holds more than 41 characters of text once its aliases are expanded")]
+    assert problems(text, Limits(max_expanded_chars=29)) == [
+        (2, 4, "the document holds more than 29 characters of text once its aliases are expanded")]
+
+
 def test_depth_limit() -> None:
     """Values nested deeper than the limit are refused where the limit is crossed."""
     assert problems("a: [[[[1]]]]\n", Limits(max_depth=3)) == [
