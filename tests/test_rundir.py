@@ -150,6 +150,23 @@ def test_replications_csv_agrees_with_the_summary(completed: Path) -> None:
         assert row["path"].startswith("clash>south_decides")
 
 
+@pytest.mark.parametrize("precision", [None, 0.05])
+def test_rows_go_to_disk_and_are_not_kept_in_memory(border: escalate.Scenario, tmp_path: Path,
+                                                    precision: float | None) -> None:
+    """A run into a directory streams its rows to replications.csv and keeps none of them.
+
+    This is what bounds a run's memory whatever its size (docs/outputs.md): the
+    result holds the counts of the summary, not a table of replications.
+    """
+    result = run_to_directory(border, tmp_path / "run", replications=REPLICATIONS, seed=SEED,
+                              precision=precision)
+    assert result.table is None
+    with pytest.raises(escalate.UsageError, match="keep_replications=True"):
+        _ = result.arrays
+    _, rows = read_csv(tmp_path / "run" / "replications.csv")
+    assert len(rows) == result.replications
+
+
 def test_uncertain_run_writes_parameter_columns(border: escalate.Scenario, tmp_path: Path) -> None:
     """With uncertainty, replications.csv gains a param_ column per uncertain parameter."""
     out = tmp_path / "run"
