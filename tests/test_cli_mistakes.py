@@ -47,14 +47,14 @@ def test_compare_table_out_in_a_new_folder_is_written(tmp_path: Path, border_fil
 
 def test_compare_out_under_a_regular_file_names_the_file(tmp_path: Path,
                                                           border_file: Path) -> None:
-    """An --out below a regular file exits 4 and says which path is a file, not "File exists"."""
+    """An --out below a regular file exits 2 and says which path is a file, not "File exists"."""
     first = _run_directory(tmp_path, border_file, "first")
     second = _run_directory(tmp_path, border_file, "second", "--seed", "5")
     blocker = tmp_path / "notes.txt"
     blocker.write_text("notes\n", encoding="utf-8")
     done = escalate_cli("compare", first, second, "--format", "json", "--out",
                         blocker / "comparison.json")
-    assert done.returncode == 4, done.stderr
+    assert done.returncode == 2, done.stderr
     assert f"{blocker} is a file, not a directory" in done.stderr
 
 
@@ -142,14 +142,14 @@ def test_points_file_that_is_missing_is_a_usage_error(tmp_path: Path, border_fil
 
 
 def test_run_out_refuses_a_sweep_directory(tmp_path: Path, border_file: Path) -> None:
-    """`run --out SWEEP_DIR` exits 4 and leaves the sweep's manifest as it was."""
+    """`run --out SWEEP_DIR` exits 2 and leaves the sweep's manifest as it was."""
     sweep = tmp_path / "sweep"
     done = escalate_cli("sweep", border_file, *GRID, "-n", "100", "-q", "--out", sweep)
     assert done.returncode == 0, done.stderr
     manifest = (sweep / "manifest.json").read_bytes()
     done = escalate_cli("run", border_file, "-n", "200", "-q", "--out", sweep)
-    assert done.returncode == 4, done.stderr
-    assert "holds something else than a run (format 'escalate-sweep/1')" in done.stderr
+    assert done.returncode == 2, done.stderr
+    assert "holds a sweep (format 'escalate-sweep/1'), not a run" in done.stderr
     assert (sweep / "manifest.json").read_bytes() == manifest
     assert not (sweep / "summary.json").exists()
 
@@ -177,7 +177,7 @@ def test_sensitivity_out_refuses_a_run_directory(tmp_path: Path, border_file: Pa
     done = escalate_cli("sensitivity", border_file, "--samples", "4", "-n", "20", "-q",
                         "--out", run)
     assert done.returncode == 2, done.stderr
-    assert "holds something else (format 'escalate-run/1')" in done.stderr
+    assert "holds a run (format 'escalate-run/1'), not a sensitivity analysis" in done.stderr
     assert (run / "manifest.json").read_bytes() == manifest
 
 
@@ -190,7 +190,7 @@ def test_sensitivity_out_that_is_a_file_is_refused_before_running(tmp_path: Path
     done = escalate_cli("sensitivity", border_file, "--samples", "4", "-n", "20", "-q",
                         "--out", target)
     assert done.returncode == 2, done.stderr
-    assert f"--out {target} exists and is not a directory" in done.stderr
+    assert f"--out {target} is a file, not a directory" in done.stderr
     assert done.stdout == ""
 
 

@@ -132,15 +132,16 @@ def test_a_sweep_table_that_fills_the_disk_ends_in_exit_4(border_file: Path,
 
 # -- an unwritable output directory -----------------------------------------------------------
 
-def test_an_output_directory_under_a_regular_file_is_an_output_error(
+def test_an_output_directory_under_a_regular_file_is_invalid_input(
         border_file: Path, tmp_path: Path) -> None:
-    """`--out FILE/run` cannot be created: exit 4 naming it (this holds for root too)."""
+    """`--out FILE/run` cannot be made: exit 2 naming the file, before the run (as for root)."""
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory\n", encoding="utf-8")
     measured = run_measured(["run", str(border_file), "-n", "10", "--quiet",
                              "--out", str(blocker / "run")])
-    assert measured.returncode == 4, measured.stderr
-    assert f"OutputError: cannot create {blocker / 'run'}: Not a directory" in measured.stderr
+    assert measured.returncode == 2, measured.stderr
+    assert (f"UsageError: --out {blocker / 'run'} cannot be made: {blocker} is a file, not a "
+            "directory") in measured.stderr
 
 
 @pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0,
@@ -161,14 +162,14 @@ def test_a_read_only_output_directory_is_an_output_error(border_file: Path,
     assert not (out / "summary.json").exists()
 
 
-def test_an_output_path_that_is_a_file_is_an_output_error(border_file: Path,
-                                                          tmp_path: Path) -> None:
-    """`--out` naming an existing file is refused with exit 4 and the file left alone."""
+def test_an_output_path_that_is_a_file_is_invalid_input(border_file: Path,
+                                                        tmp_path: Path) -> None:
+    """`--out` naming an existing file is refused with exit 2 and the file left alone."""
     target = tmp_path / "results.txt"
     target.write_text("precious\n", encoding="utf-8")
     measured = run_measured(["run", str(border_file), "-n", "10", "--quiet", "--out", str(target)])
-    assert measured.returncode == 4
-    assert "exists and is not a directory" in measured.stderr
+    assert measured.returncode == 2
+    assert "is a file, not a directory" in measured.stderr
     assert target.read_text(encoding="utf-8") == "precious\n"
 
 

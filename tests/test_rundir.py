@@ -235,21 +235,21 @@ def test_failed_run_writes_no_summary(tmp_path: Path) -> None:
 
 def test_non_empty_directory_without_a_run_is_refused(border: escalate.Scenario,
                                                       tmp_path: Path) -> None:
-    """A non-empty directory that holds no run is refused with OutputError, and left untouched."""
+    """A non-empty directory that holds no run is refused with UsageError, and left untouched."""
     out = tmp_path / "precious"
     out.mkdir()
     (out / "notes.txt").write_text("keep me", encoding="utf-8")
-    with pytest.raises(escalate.OutputError, match="not empty and holds no escalate run"):
+    with pytest.raises(escalate.UsageError, match=r"not empty and holds no run: it has notes\.txt"):
         run_to_directory(border, out, replications=10, seed=SEED)
     assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
 
 
 def test_a_file_in_place_of_the_directory_is_refused(border: escalate.Scenario,
                                                      tmp_path: Path) -> None:
-    """An existing file at the output path is refused with OutputError."""
+    """An existing file at the output path is refused with UsageError."""
     out = tmp_path / "taken"
     out.write_text("", encoding="utf-8")
-    with pytest.raises(escalate.OutputError, match="not a directory"):
+    with pytest.raises(escalate.UsageError, match="is a file, not a directory"):
         run_to_directory(border, out, replications=10, seed=SEED)
 
 

@@ -20,9 +20,9 @@ from .errors import OutputError, UsageError
 from .montecarlo.precision import DEFAULT_MAX_REPLICATIONS, half_width, run_to_precision
 from .montecarlo.runner import RunResult, iter_records, run
 from .montecarlo.seeding import BlockStreams, SeedLike, normalize_seed
+from .output.destination import MANIFEST
 from .output.rundir import (
     EVENTS,
-    MANIFEST,
     REPLICATIONS,
     RUN_FORMAT,
     EventLogWriter,

@@ -93,8 +93,11 @@ def compare(inputs: tuple[Path, ...], format_: str, out: Path | None, replicatio
 
     if len(inputs) < 2:
         raise UsageError(f"compare needs at least two inputs, found {len(inputs)}")
-    if out is not None and out.is_dir():
-        raise UsageError(f"--out {out} is a directory; give the name of the file to write")
+    if out is not None:
+        from ..output.destination import check_output_file
+
+        suffix = {"table": "txt"}.get(format_, format_)
+        check_output_file(out, hint=f"such as {out / f'comparison.{suffix}'}")
     runs = resolve_runs(inputs, replications=replications, seed=seed, uncertainty=uncertainty)
     comparisons = compare_runs(runs)
     if format_ == "json":

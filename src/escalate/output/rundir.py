@@ -9,9 +9,11 @@ Layout (``docs/outputs.md``)::
 
 The manifest is written when the run starts (status ``running``) and again
 when it ends, also when it fails or is interrupted; ``summary.json`` appears
-only for a completed run, after every row is safely on disk.  A file that
-cannot be written (a full disk, a file too large, a read-only directory) is
-an :class:`~escalate.errors.OutputError` naming the file.
+only for a completed run, after every row is safely on disk.  A path that
+cannot hold a run (a file, or a directory of something else) is refused
+before the run starts with a :class:`~escalate.errors.UsageError`; a file
+that cannot be written (a full disk, a file too large, a read-only
+directory) is an :class:`~escalate.errors.OutputError` naming the file.
 """
 
 from __future__ import annotations
@@ -35,14 +37,13 @@ from typing import IO, Any, Self
 from ..compiled import CompiledScenario
 from ..engine.records import ReplicationRecord
 from ..errors import OutputError
+from .destination import MANIFEST, check_output_directory
 
-__all__ = ["RUN_FORMAT", "EventLogWriter", "ReplicationWriter", "RunDirectory",
-           "file_in_the_way", "manifest_format", "versions", "write_json"]
+__all__ = ["RUN_FORMAT", "EventLogWriter", "ReplicationWriter", "RunDirectory", "versions",
+           "write_json"]
 
-#: the ``format`` a run directory's manifest declares (any version of the run family is a run)
-_RUN_FAMILY = "escalate-run/"
-RUN_FORMAT = _RUN_FAMILY + "1"
-MANIFEST = "manifest.json"
+#: the ``format`` a run directory's manifest declares
+RUN_FORMAT = "escalate-run/1"
 SUMMARY = "summary.json"
 REPLICATIONS = "replications.csv"
 EVENTS = "events.csv"
@@ -153,8 +154,11 @@ class RunDirectory:
 
     Use as a context manager: the manifest is written on entry with the status
     ``running`` and on exit with ``completed``, ``failed`` (with the error) or
-    ``interrupted``.  Raises :class:`OutputError` when the directory or one of
-    its files cannot be written.
+    ``interrupted``.  Raises :class:`UsageError` before anything is written
+    when the path is a file, lies under one, or is a directory that holds
+    anything but a run (:func:`~escalate.output.destination.check_output_directory`),
+    and :class:`OutputError` when the directory or one of its files cannot be
+    written.
     """
 
     def __init__(self, path: str | Path, *, overwrite: bool = True) -> None:
@@ -162,25 +166,15 @@ class RunDirectory:
         self.manifest: dict[str, Any] = {}
         self.files: list[IO[str]] = []
         self._started = time.perf_counter()
-        if self.path.exists() and not self.path.is_dir():
-            raise OutputError(f"{self.path} exists and is not a directory")
+        # Every mistake in the path is found here, before the run starts (exit 2).
+        found = check_output_directory(
+            self.path, RUN_FORMAT, reuse=overwrite,
+            hint="choose a new or empty directory, or the directory of a run to replace")
         try:
-            if self.path.is_dir() and any(self.path.iterdir()):
-                if not (self.path / MANIFEST).exists():
-                    raise OutputError(f"{self.path} is not empty and holds no escalate run; "
-                                      "choose a new directory")
-                kind = manifest_format(self.path / MANIFEST)
-                if kind is not None and not kind.startswith(_RUN_FAMILY):
-                    # A sweep or sensitivity directory: running into it would replace its manifest.
-                    raise OutputError(f"{self.path} holds something else than a run (format "
-                                      f"{kind!r}); choose a new directory")
-                if not overwrite:
-                    raise OutputError(f"{self.path} already holds a run")
+            if found is not None:
                 for name in (SUMMARY, REPLICATIONS, EVENTS):
                     (self.path / name).unlink(missing_ok=True)
             self.path.mkdir(parents=True, exist_ok=True)
-        except OutputError:
-            raise
         except OSError as exc:
             raise OutputError(f"cannot create {self.path}: {exc.strerror or exc}") from exc
 
@@ -273,24 +267,6 @@ class RunDirectory:
         """Write ``summary.json`` once every streamed row is on disk; it marks the run complete."""
         self.close_files()
         write_json(self.path / SUMMARY, summary)
-
-
-def manifest_format(path: Path) -> str | None:
-    """The ``format`` a manifest declares, or None if it declares none or cannot be read."""
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    kind = manifest.get("format") if isinstance(manifest, dict) else None
-    return kind if isinstance(kind, str) else None
-
-
-def file_in_the_way(path: Path) -> Path | None:
-    """The regular file among ``path``'s parents that keeps it from being made, if any.
-
-    (``mkdir`` says only "File exists", which does not tell the user which.)
-    """
-    return next((parent for parent in path.parents if parent.is_file()), None)
 
 
 def _now() -> str:

@@ -231,23 +231,10 @@ def check_sensitivity_directory(out: Any) -> None:
     Called before the analysis runs, so that a wrong ``--out`` costs nothing.
     Raises :class:`UsageError`.
     """
-    from pathlib import Path
+    from ..output.destination import check_output_directory
 
-    from ..output.rundir import MANIFEST, file_in_the_way, manifest_format
-
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out} exists and is not a directory; give a new directory")
-    blocker = file_in_the_way(out)
-    if blocker is not None:
-        raise UsageError(f"--out {out}: {blocker} is a file, not a directory")
-    if not out.is_dir() or not any(out.iterdir()):
-        return
-    kind = manifest_format(out / MANIFEST)
-    if kind != SENSITIVITY_FORMAT:
-        what = f"holds something else (format {kind!r})" if kind else \
-            "is not empty and holds no sensitivity analysis"
-        raise UsageError(f"--out {out} {what}; choose a new directory")
+    check_output_directory(out, SENSITIVITY_FORMAT, hint=(
+        "choose a new or empty directory, or that of a sensitivity analysis to replace"))
 
 
 def write_sensitivity_directory(result: SensitivityResult, scenario: Scenario, out: Any,

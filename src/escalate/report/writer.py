@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from ..errors import OutputError, UsageError
-from ..output.rundir import file_in_the_way
+from ..output.destination import check_output_file, file_in_the_way
 from .document import Document
 from .rundata import RunData, SensitivityData, SweepData, read_directory
 
@@ -43,6 +43,22 @@ def _write_text(path: Path, text: str) -> None:
         raise OutputError(f"cannot write {path}: {reason}") from exc
 
 
+def check_report_path(out: Path, format_: str, *, option: str = "--out") -> None:
+    """Refuse ``out`` (and, for Markdown, its charts' folder) before the report is built.
+
+    ``option`` names where ``out`` came from in messages ("" for the default
+    path).  Raises :class:`UsageError` for a directory where the file goes, a
+    regular file where the charts' folder goes, or a path under a regular file.
+    """
+    hint = f"such as {out / f'report.{format_}'}" if option else "give a file with --out FILE"
+    check_output_file(out, option=option, hint=hint)
+    charts = out.parent / f"{out.stem}_files"
+    if format_ == "md" and charts.exists() and not charts.is_dir():
+        named = f"{option} {out}" if option else str(out)
+        raise UsageError(f"{named} puts its charts in {charts}, which is a file, not a directory "
+                         "(hint: give the report another name; the file was left as it is)")
+
+
 def write_document(document: Document, out: Path, format_: str) -> list[Path]:
     """Render ``document`` to ``out``; return every file written (Markdown adds its charts).
 
@@ -50,8 +66,7 @@ def write_document(document: Document, out: Path, format_: str) -> list[Path]:
     """
     if format_ not in FORMATS:
         raise UsageError(f"report format must be one of {', '.join(FORMATS)}, found {format_!r}")
-    if out.is_dir():
-        raise OutputError(f"{out} is a directory; give the report's file name")
+    check_report_path(out, format_)
     if format_ == "html":
         from .html import render_html
         _write_text(out, render_html(document))
@@ -72,10 +87,14 @@ def write_report(directory: str | Path, format_: str = "html",
                  out: str | Path | None = None) -> list[Path]:
     """Write the report of a run or sweep directory; ``out`` defaults to ``DIR/report.<format>``.
 
-    Raises :class:`OutputError` for a directory that is not a result directory.
+    Raises :class:`OutputError` for a directory that is not a result directory,
+    :class:`UsageError` for an ``out`` that cannot be a report file
+    (:func:`check_report_path`), checked before the report is built.
     """
     directory = Path(directory)
-    data = read_directory(directory)
-    document = build_document(data)
     target = Path(out) if out is not None else default_report_path(directory, format_)
+    data = read_directory(directory)
+    # A wrong --out is the user's to fix before the report is built.
+    check_report_path(target, format_, option="--out" if out is not None else "")
+    document = build_document(data)
     return write_document(document, target, format_)

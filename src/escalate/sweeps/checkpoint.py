@@ -29,6 +29,7 @@ from typing import IO, Any
 import numpy as np
 
 from ..errors import OutputError, UsageError
+from ..output.destination import check_output_directory
 from ..output.rundir import versions, write_json
 from .evaluate import PointResult
 from .table import result_from_json, result_to_json
@@ -39,6 +40,7 @@ __all__ = [
     "POINTS",
     "MemoryStore",
     "SweepDirectory",
+    "check_sweep_directory",
     "identity",
     "now",
     "package_versions",
@@ -113,6 +115,34 @@ def _differences(found: dict[str, Any], wanted: dict[str, Any]) -> list[str]:
             for key in wanted if found.get(key) != wanted[key]]
 
 
+def check_sweep_directory(path: str | Path, *, resume: bool) -> dict[str, Any] | None:
+    """Refuse ``path`` as a sweep directory unless it is new, empty, or a sweep to resume.
+
+    Returns the manifest of the sweep it holds (to be compared with the new
+    one's), or None.  Cheap and writes nothing, so it runs before the design
+    is built.  Raises :class:`UsageError` for a file, a path under a file, a
+    directory of something else, or a sweep without ``resume``;
+    :class:`OutputError` when the directory or its manifest cannot be read.
+    """
+    path = Path(path)
+    found = check_output_directory(
+        path, FORMAT, blank=_blank,
+        hint="choose a new or empty directory, or that of a sweep to resume with --resume")
+    if found is None:
+        return None
+    previous = read_manifest(path)
+    if previous is None:  # removed since it was checked
+        return None
+    if found != FORMAT:
+        raise UsageError(f"--out {path} holds a sweep of format {found!r}, which this version "
+                         f"of escalate ({FORMAT}) cannot continue (hint: choose a new directory)")
+    if not resume:
+        raise UsageError(f"--out {path} already holds a sweep (status "
+                         f"{previous.get('status')}) (hint: pass --resume to continue it, or "
+                         "choose a new directory)")
+    return previous
+
+
 class SweepDirectory:
     """A sweep's directory on disk; holds a lock on it while open.
 
@@ -125,14 +155,9 @@ class SweepDirectory:
         self.path = Path(path)
         self.manifest = manifest
         self._lock: IO[str] | None = None
-        if self.path.exists() and not self.path.is_dir():
-            raise OutputError(f"{self.path} exists and is not a directory")
-        previous = read_manifest(self.path) if self.path.is_dir() else None
-        if previous is None and self.path.is_dir() and not _blank(self.path):
-            raise UsageError(f"{self.path} is not empty and holds no sweep; choose a new "
-                              "directory")
+        previous = check_sweep_directory(self.path, resume=resume)
         if previous is not None:
-            self._check_resumable(previous, resume)
+            self._check_same_sweep(previous)
         try:
             (self.path / POINTS).mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -143,14 +168,7 @@ class SweepDirectory:
             manifest["resumed"] = int(previous.get("resumed", 0)) + 1
         self._remove_temporaries()
 
-    def _check_resumable(self, previous: dict[str, Any], resume: bool) -> None:
-        if previous.get("format") != FORMAT:
-            raise UsageError(f"{self.path} holds something else than a sweep "
-                              f"(format {previous.get('format')!r}); choose a new directory")
-        if not resume:
-            raise UsageError(f"{self.path} already holds a sweep (status "
-                              f"{previous.get('status')}); pass --resume to continue it, or "
-                              "choose a new directory")
+    def _check_same_sweep(self, previous: dict[str, Any]) -> None:
         wanted = {**identity(self.manifest), "shard": self.manifest.get("shard")}
         found = {**identity(previous), "shard": previous.get("shard")}
         if "shard" in wanted and wanted["shard"] is not None:

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import OutputError, UsageError
+from ..output.destination import check_output_directory
 from ..output.rundir import write_json
 from .checkpoint import (
     FORMAT,
@@ -119,20 +120,20 @@ def _results(shards: dict[int, Path], count: int, points: int, names: Sequence[s
 def merge_shards(directories: Sequence[str | Path], out: str | Path) -> dict[str, Any]:
     """Merge the shard directories into the sweep directory ``out``; return its manifest.
 
-    Raises :class:`UsageError` naming the shards at fault when they are of
-    different sweeps or splits, overlap, leave points out or are unfinished,
-    and :class:`OutputError` when ``out`` is not new or a file cannot be used.
+    Raises :class:`UsageError` for an ``out`` that is not new or empty
+    (checked first), and naming the shards at fault when they are of different
+    sweeps or splits, overlap, leave points out or are unfinished;
+    :class:`OutputError` when a file cannot be read or written.
     """
     started = time.perf_counter()
     if not directories:
         raise UsageError("give the shard directories to merge")
+    check_output_directory(out, FORMAT, reuse=False, hint="merge into a new or empty directory")
     paths = [Path(d) for d in directories]
     shards = _read_shards(paths)
     _check_same_sweep(shards)
     count = _check_cover(shards)
     out = Path(out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise OutputError(f"{out} exists and is not empty; merge into a new directory")
     try:
         (out / POINTS).mkdir(parents=True, exist_ok=True)
     except OSError as exc:

@@ -25,7 +25,14 @@ from ..montecarlo.precision import DEFAULT_MAX_REPLICATIONS, check_precision
 from ..montecarlo.runner import check_replications
 from ..montecarlo.seeding import SeedLike, design_rng, normalize_seed
 from ..scenario import Scenario, load
-from .checkpoint import FORMAT, MemoryStore, SweepDirectory, now, package_versions
+from .checkpoint import (
+    FORMAT,
+    MemoryStore,
+    SweepDirectory,
+    check_sweep_directory,
+    now,
+    package_versions,
+)
 from .design import Design, ParameterInfo, build_design
 from .evaluate import PointResult, PointTask, SweepContext
 from .executors import (
@@ -133,10 +140,10 @@ def run_sweep(
 
     With ``out``, every finished point is kept in the sweep directory and the
     table is written there; without, results stay in memory.  Raises
-    :class:`ScenarioError` for invalid points (before anything runs),
-    :class:`UsageError` for bad options, :class:`OutputError` when the
-    directory cannot be used.  Points whose simulation fails do not raise:
-    they are counted in ``failures``.
+    :class:`ScenarioError` for invalid points and :class:`UsageError` for bad
+    options or an ``out`` that cannot hold this sweep (both before anything
+    runs), :class:`OutputError` when the directory cannot be written.  Points
+    whose simulation fails do not raise: they are counted in ``failures``.
     """
     if not isinstance(scenario, Scenario):
         scenario = load(scenario)
@@ -147,6 +154,9 @@ def run_sweep(
         max_replications = max_replications or max(DEFAULT_MAX_REPLICATIONS, replications)
         check_precision(precision, replications, max_replications)
     seed_value = normalize_seed(seed)
+    if out is not None:
+        # A wrong --out is reported before the design is built and its points checked.
+        check_sweep_directory(out, resume=resume)
     grid = build_design(design, dict(vary or {}), points=points, points_file=points_file,
                         rng=design_rng(seed_value), parameters=_parameter_info(scenario))
     validate_points(scenario, grid, uncertainty)
@@ -295,8 +305,9 @@ def sweep(
     :func:`escalate.run` when given.
 
     Raises :class:`ScenarioError` for invalid points, :class:`UsageError` for
-    bad options, :class:`OutputError` for an unusable directory.  Failed
-    points are rows with ``status == "failed"`` and their ``error``.
+    bad options or an ``out`` that cannot hold this sweep, :class:`OutputError`
+    for a directory that cannot be written.  Failed points are rows with
+    ``status == "failed"`` and their ``error``.
     """
     executor = make_executor(workers, scheduler, dask_local)
     report = run_sweep(scenario, vary, design=design, points=points, points_file=points_file,

@@ -1,0 +1,152 @@
+"""Checking where an output goes before anything runs, so that a wrong ``--out`` costs nothing.
+
+Every command that writes results checks its output path first.  A path that
+is a file where a directory is wanted (or a directory where a file is), a
+path under a regular file, and a directory that holds another kind of output
+or files that are not an output at all are mistakes in what was asked:
+:class:`~escalate.errors.UsageError` (exit 2), naming the path, what is there
+and what to do.  Nothing has been written when it is raised.  An output that
+fails while being written (a full disk, a permission denied) is an
+:class:`~escalate.errors.OutputError` (exit 4), raised by the writers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from itertools import islice
+from pathlib import Path
+
+from ..errors import OutputError, UsageError
+
+__all__ = [
+    "MANIFEST",
+    "check_not_a_file",
+    "check_output_directory",
+    "check_output_file",
+    "file_in_the_way",
+    "manifest_format",
+]
+
+#: the file whose ``format`` says what an output directory holds
+MANIFEST = "manifest.json"
+
+#: the outputs by the family of their manifest's ``format``, as messages name them
+_KINDS = {"escalate-run/": "run", "escalate-sweep/": "sweep",
+          "escalate-sensitivity/": "sensitivity analysis"}
+
+#: entries named when a directory that is not an output is refused
+_SHOWN_ENTRIES = 3
+
+
+def manifest_format(path: Path) -> str | None:
+    """The ``format`` a manifest declares, or None if it declares none or cannot be read."""
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    kind = manifest.get("format") if isinstance(manifest, dict) else None
+    return kind if isinstance(kind, str) else None
+
+
+def file_in_the_way(path: Path) -> Path | None:
+    """The regular file among ``path``'s parents that keeps it from being made, if any.
+
+    (``mkdir`` says only "File exists", which does not tell the user which.)
+    """
+    return next((parent for parent in path.parents if parent.is_file()), None)
+
+
+def _named(path: Path, option: str) -> str:
+    return f"{option} {path}" if option else str(path)
+
+
+def check_not_a_file(path: str | Path, *, option: str = "--out") -> Path:
+    """Refuse ``path`` as a directory to write when it is a file or lies under one.
+
+    Returns the path.  Raises :class:`UsageError` naming the file.
+    """
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{_named(path, option)} is a file, not a directory (hint: give the "
+                         "name of a new directory; the file was left as it is)")
+    blocker = file_in_the_way(path)
+    if blocker is not None:
+        raise UsageError(f"{_named(path, option)} cannot be made: {blocker} is a file, not a "
+                         "directory (hint: choose a path outside it)")
+    return path
+
+
+def check_output_file(path: str | Path, *, option: str = "--out",
+                      hint: str = "add the file's name to it") -> Path:
+    """Refuse ``path`` as a file to write when it is a directory or lies under a regular file.
+
+    An existing file is fine: it is replaced.  Returns the path.  Raises
+    :class:`UsageError`.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise UsageError(f"{_named(path, option)} is a directory; give the name of the file to "
+                         f"write (hint: {hint})")
+    blocker = file_in_the_way(path)
+    if blocker is not None:
+        raise UsageError(f"{_named(path, option)} cannot be written: {blocker} is a file, not a "
+                         "directory (hint: choose a path outside it)")
+    return path
+
+
+def _what_it_holds(directory: Path, found: str | None, wanted: str) -> str:
+    if found is not None:
+        kind = next((k for family, k in _KINDS.items() if found.startswith(family)), None)
+        what = f"a {kind}" if kind else "something else"
+        return f"holds {what} (format {found!r}), not a {wanted}"
+    if (directory / MANIFEST).exists():
+        return f"is not empty and holds no {wanted}: its {MANIFEST} declares no escalate format"
+    try:
+        with os.scandir(directory) as entries:
+            names = [entry.name for entry in islice(entries, _SHOWN_ENTRIES + 1)]
+    except OSError as exc:
+        raise OutputError(f"cannot list {directory}: {exc.strerror or exc}") from exc
+    shown = ", ".join(sorted(names[:_SHOWN_ENTRIES])) + (", ..." if len(names) > _SHOWN_ENTRIES
+                                                         else "")
+    return f"is not empty and holds no {wanted}: it has {shown}"
+
+
+def _empty(directory: Path) -> bool:
+    with os.scandir(directory) as entries:
+        return next(entries, None) is None
+
+
+def check_output_directory(path: str | Path, format_: str, *, reuse: bool = True,
+                           hint: str = "choose a new or empty directory",
+                           option: str = "--out",
+                           blank: Callable[[Path], bool] = _empty) -> str | None:
+    """Refuse ``path`` as the directory of an output of manifest format ``format_``.
+
+    A missing directory and an empty one (as ``blank`` judges it) are
+    accepted, and return None.  A directory that holds an output of the same
+    kind (its format of any version: ``escalate-run/1`` for ``escalate-run/2``)
+    is accepted when ``reuse`` is true (the caller replaces or resumes it)
+    and its format is returned.  Anything else raises
+    :class:`UsageError` naming the path, what it holds and ``hint``: a file,
+    a path under a file, a directory of another kind of output, or one of
+    files that are no output.  Raises :class:`OutputError` when the directory
+    cannot be listed.
+    """
+    path = check_not_a_file(path, option=option)
+    try:
+        if not path.is_dir() or blank(path):
+            return None
+    except OSError as exc:
+        raise OutputError(f"cannot list {path}: {exc.strerror or exc}") from exc
+    found = manifest_format(path / MANIFEST)
+    family = format_.partition("/")[0] + "/"
+    wanted = _KINDS.get(family, format_)
+    if found is not None and found.startswith(family):
+        if reuse:
+            return found
+        holds = f"already holds a {wanted} (format {found!r})"
+    else:
+        holds = _what_it_holds(path, found, wanted)
+    raise UsageError(f"{_named(path, option)} {holds} (hint: {hint}; nothing in it was changed)")
