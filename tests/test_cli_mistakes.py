@@ -97,6 +97,17 @@ def test_sweep_malformed_scheduler_address_is_refused_before_the_directory(
     assert not out.exists()
 
 
+def test_sweep_connect_timeout_without_a_scheduler_is_refused(tmp_path: Path,
+                                                              border_file: Path) -> None:
+    """`--connect-timeout` without `--scheduler` exits 2 saying what it is for, and runs nothing."""
+    out = tmp_path / "sweep"
+    done = escalate_cli("sweep", border_file, *GRID, "-n", "100", "-q", "--connect-timeout", "2",
+                        "--out", out)
+    assert done.returncode == 2, done.stderr
+    assert "--connect-timeout is how long to wait for a --scheduler" in done.stderr
+    assert not out.exists()
+
+
 def test_sweep_range_with_equal_ends_is_refused(tmp_path: Path, border_file: Path) -> None:
     """`--vary NAME=0.3:0.3:5` exits 2, as a list naming a value twice does, and runs nothing."""
     out = tmp_path / "sweep"

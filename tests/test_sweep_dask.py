@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -86,6 +88,64 @@ def test_an_unreachable_scheduler_is_a_usage_error() -> None:
     executor = DaskExecutor("tcp://127.0.0.1:9", connect_seconds=1)
     with pytest.raises(UsageError, match=r"cannot reach the Dask scheduler at tcp://127\.0\.0\.1:9"):
         executor.__enter__()
+
+
+def _free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on (bound to port 0, then released)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _assert_unreachable(done: subprocess.CompletedProcess[str], address: str) -> None:
+    """Exit 2 with one message naming the address, the time waited and what to do."""
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert re.search(rf"cannot reach the Dask scheduler at {re.escape(address)} \(--scheduler\): "
+                     r"gave up after \d+\.\d s", done.stderr), done.stderr
+    assert "hint: start one with `dask scheduler" in done.stderr
+    assert "--dask-local N" in done.stderr
+
+
+def test_an_unreachable_scheduler_exits_2_and_leaves_no_directory(border_file: Path,
+                                                                  tmp_path: Path) -> None:
+    """`--scheduler tcp://127.0.0.1:PORT` with nothing listening: exit 2 and no sweep directory."""
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    out = tmp_path / "sweep"
+    started = time.monotonic()
+    done = escalate_cli("sweep", border_file, *GRID, "-n", "100", "-q", "--scheduler", address,
+                        "--connect-timeout", "1", "--out", out)
+    _assert_unreachable(done, address)
+    assert not out.exists()
+    # The time-out asked for, not Dask's default of 30 s (start-up takes a few seconds).
+    assert time.monotonic() - started < 20
+
+
+def test_an_unreachable_scheduler_leaves_a_resumed_sweep_as_it_was(border_file: Path,
+                                                                   tmp_path: Path) -> None:
+    """`--resume --scheduler` with nothing listening: exit 2, the directory unchanged to the byte."""
+    out = tmp_path / "sweep"
+    done = escalate_cli("sweep", border_file, *GRID, "-n", "100", "-q", "--workers", "1",
+                        "--out", out)
+    assert done.returncode == 0, done.stderr
+    (out / "points.csv").unlink()  # as if killed before the table was written
+    before = {p.relative_to(out): (p.read_bytes(), p.stat().st_mtime_ns)
+              for p in sorted(out.rglob("*")) if p.is_file()}
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    done = escalate_cli("sweep", border_file, *GRID, "-n", "100", "-q", "--scheduler", address,
+                        "--connect-timeout", "1", "--resume", "--out", out)
+    _assert_unreachable(done, address)
+    after = {p.relative_to(out): (p.read_bytes(), p.stat().st_mtime_ns)
+             for p in sorted(out.rglob("*")) if p.is_file()}
+    assert after == before
+
+
+def test_the_connection_time_out_is_short_and_checked() -> None:
+    """The default wait for a scheduler is 5 s; a wait that is not a positive number is refused."""
+    assert DaskExecutor("tcp://127.0.0.1:9").connect_seconds == 5.0
+    for seconds in (0, -1, float("nan"), 7200):
+        with pytest.raises(UsageError, match="--connect-timeout must be a number of seconds"):
+            DaskExecutor("tcp://127.0.0.1:9", connect_seconds=seconds)
 
 
 def _children(pid: int) -> set[int]:

@@ -24,11 +24,13 @@ from ..errors import SimulationError, UsageError
 from .evaluate import PointResult, PointTask, SweepContext, evaluate_point
 
 __all__ = [
+    "CONNECT_SECONDS",
     "DaskExecutor",
     "Executor",
     "ProcessExecutor",
     "SerialExecutor",
     "available_cores",
+    "check_connect_seconds",
     "parse_shard",
     "shard_points",
 ]
@@ -151,6 +153,19 @@ class ProcessExecutor:
             self._pool = None
 
 
+#: seconds to wait for a Dask scheduler to answer (``--connect-timeout``), and the most allowed
+CONNECT_SECONDS = 5.0
+MAX_CONNECT_SECONDS = 3600.0
+
+
+def check_connect_seconds(seconds: float) -> None:
+    """Refuse a connection time-out that is not a number of seconds in (0, 3600]."""
+    if (isinstance(seconds, bool) or not isinstance(seconds, int | float)
+            or not 0 < seconds <= MAX_CONNECT_SECONDS):
+        raise UsageError(f"--connect-timeout must be a number of seconds above 0 and at most "
+                         f"{MAX_CONNECT_SECONDS:g}, found {seconds!r}")
+
+
 def _check_address(address: str) -> None:
     """Refuse a malformed scheduler address now, before the sweep directory is made."""
     from distributed.comm.addressing import parse_address, parse_host_port
@@ -171,8 +186,10 @@ class DaskExecutor:
 
     ``scheduler`` is an address (``tcp://host:8786``) or a connected
     ``distributed.Client``; ``local_workers`` starts a ``LocalCluster`` on the
-    loopback interface instead (connecting to a scheduler gives up after
-    ``connect_seconds``).  A task whose worker died is run again
+    loopback interface instead.  Entering the executor connects to the
+    scheduler, giving up after ``connect_seconds``; a sweep enters it before
+    it makes its directory, so an unreachable scheduler leaves nothing behind.
+    A task whose worker died is run again
     elsewhere (by Dask, and here when Dask gives up), and since a point's
     result depends only on its task, the rows do not change.
     """
@@ -181,7 +198,7 @@ class DaskExecutor:
     RETRIES = 3
 
     def __init__(self, scheduler: Any = None, *, local_workers: int | None = None,
-                 connect_seconds: float = 10.0) -> None:
+                 connect_seconds: float = CONNECT_SECONDS) -> None:
         try:
             import distributed as dask_distributed
         except ImportError as exc:
@@ -195,6 +212,7 @@ class DaskExecutor:
             raise UsageError(f"--dask-local needs at least 1 worker, found {local_workers!r}")
         if isinstance(scheduler, str):
             _check_address(scheduler)
+        check_connect_seconds(connect_seconds)
         self._distributed = distributed
         self.scheduler = scheduler
         self.local_workers = local_workers
@@ -228,12 +246,18 @@ class DaskExecutor:
                 host="127.0.0.1", dashboard_address=None)
             self._client = distributed.Client(self._cluster)
         elif self._own_client:
+            started = time.monotonic()
             try:
                 self._client = distributed.Client(str(self.scheduler),
                                                   timeout=self.connect_seconds)
             except OSError as exc:
-                raise UsageError(f"cannot reach the Dask scheduler at {self.scheduler}: "
-                                 f"{exc}") from exc
+                waited = time.monotonic() - started
+                raise UsageError(
+                    f"cannot reach the Dask scheduler at {self.scheduler} (--scheduler): gave "
+                    f"up after {waited:.1f} s ({exc}) (hint: start one with `dask scheduler "
+                    f"--port PORT` and workers with `dask worker {self.scheduler}`, check the "
+                    "address, allow longer with --connect-timeout SECONDS, or use "
+                    "--dask-local N for a cluster on this machine)") from exc
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,

@@ -11,6 +11,7 @@ whatever order, in however many sessions.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -36,11 +37,13 @@ from .checkpoint import (
 from .design import Design, ParameterInfo, build_design
 from .evaluate import PointResult, PointTask, SweepContext
 from .executors import (
+    CONNECT_SECONDS,
     DaskExecutor,
     Executor,
     ProcessExecutor,
     SerialExecutor,
     available_cores,
+    check_connect_seconds,
     parse_shard,
     shard_points,
 )
@@ -95,15 +98,18 @@ class SweepReport:
 
 
 def make_executor(workers: int | None = 1, scheduler: Any = None,
-                  dask_local: int | None = None) -> Executor:
+                  dask_local: int | None = None,
+                  connect_seconds: float = CONNECT_SECONDS) -> Executor:
     """The executor for these options: Dask if asked, else processes if ``workers`` > 1.
 
-    ``workers=None`` means every core available.
+    ``workers=None`` means every core available; ``connect_seconds`` is how
+    long to wait for the ``scheduler`` to answer.
     """
     if scheduler is not None and dask_local is not None:
         raise UsageError("give either --scheduler or --dask-local, not both")
+    check_connect_seconds(connect_seconds)
     if scheduler is not None:
-        return DaskExecutor(scheduler)
+        return DaskExecutor(scheduler, connect_seconds=connect_seconds)
     if dask_local is not None:
         return DaskExecutor(local_workers=dask_local)
     workers = available_cores() if workers is None else workers
@@ -170,8 +176,28 @@ def run_sweep(
                               max_replications=max_replications, engine=engine)
     executor = executor or SerialExecutor()
     manifest = _manifest(scenario, grid, context, executor, shard_range, len(selection))
-    store: SweepDirectory | MemoryStore = (
-        MemoryStore() if out is None else SweepDirectory(out, manifest, resume=resume))
+    with contextlib.ExitStack() as running:
+        # Entered before the directory is made: a Dask scheduler is connected to now, so
+        # one that cannot be reached leaves no directory behind (and a resumed one as it was).
+        running.enter_context(executor)
+        manifest["executor"] = executor.describe()
+        store: SweepDirectory | MemoryStore = (
+            MemoryStore() if out is None else SweepDirectory(out, manifest, resume=resume))
+        report = _run_points(store, executor, running, context, grid, selection, outcomes,
+                             manifest, progress)
+    return report
+
+
+def _run_points(store: SweepDirectory | MemoryStore, executor: Executor,
+                running: contextlib.ExitStack, context: SweepContext, grid: Design,
+                selection: range, outcomes: list[str], manifest: dict[str, Any],
+                progress: Callable[[SweepProgress], None] | None) -> SweepReport:
+    """Run the unfinished points of ``selection``, keep each result, and write the table.
+
+    The manifest records how far the sweep got, also when it fails or is
+    interrupted.  ``running`` holds the entered executor, closed once the
+    last point is in (its workers are not needed for the table).
+    """
     started = time.perf_counter()
     directory = store if isinstance(store, SweepDirectory) else None
     try:
@@ -181,20 +207,18 @@ def run_sweep(
         done = store.finished(grid.points, check=directory is not None and directory.resumed)
         resumed = int(done[selection.start::selection.step].sum()) if len(selection) else 0
         tasks = _tasks(grid, selection, done)
-        ran = replications_run = failed_now = 0
+        replications_run = failed_now = 0
         if progress is not None:
             progress(SweepProgress(len(selection), resumed, 0, resumed, 0, 0.0))
-        with executor:
-            manifest["executor"] = executor.describe()
-            for result in executor.map(context, tasks):
-                store.record(result, grid.names, outcomes)
-                ran += 1
-                replications_run += result.replications
-                failed_now += not result.ok
-                if progress is not None:
-                    progress(SweepProgress(len(selection), resumed + ran, failed_now, resumed,
-                                           replications_run, time.perf_counter() - started,
-                                           result))
+        for ran, result in enumerate(executor.map(context, tasks), start=1):
+            store.record(result, grid.names, outcomes)
+            replications_run += result.replications
+            failed_now += not result.ok
+            if progress is not None:
+                progress(SweepProgress(len(selection), resumed + ran, failed_now, resumed,
+                                       replications_run, time.perf_counter() - started,
+                                       result))
+        running.close()
         report = _assemble(store, grid, selection, outcomes, manifest)
         manifest["status"] = "completed"
     except KeyboardInterrupt:
@@ -282,6 +306,7 @@ def sweep(
     workers: int | None = 1,
     scheduler: Any = None,
     dask_local: int | None = None,
+    connect_seconds: float = CONNECT_SECONDS,
     shard: str | tuple[int, int] | None = None,
     out: str | Path | None = None,
     resume: bool = False,
@@ -298,8 +323,8 @@ def sweep(
     is at most ``precision`` (or ``max_replications``).  ``uncertainty``
     draws the parameters that are not varied from their distributions per
     replication (two-level Monte Carlo).  ``workers`` (``None``: every core),
-    ``scheduler`` (a Dask address or Client) or ``dask_local`` choose where
-    points run, never what they give.  ``shard`` (``"I/N"``) runs every
+    ``scheduler`` (a Dask address or Client, given ``connect_seconds`` to
+    answer) or ``dask_local`` choose where points run, never what they give.  ``shard`` (``"I/N"``) runs every
     N-th point only; ``out`` keeps results in a sweep directory (continue a
     killed one with ``resume=True``).  ``engine`` is passed to
     :func:`escalate.run` when given.
@@ -309,7 +334,7 @@ def sweep(
     for a directory that cannot be written.  Failed points are rows with
     ``status == "failed"`` and their ``error``.
     """
-    executor = make_executor(workers, scheduler, dask_local)
+    executor = make_executor(workers, scheduler, dask_local, connect_seconds)
     report = run_sweep(scenario, vary, design=design, points=points, points_file=points_file,
                        replications=replications, seed=seed, uncertainty=uncertainty,
                        precision=precision, max_replications=max_replications, engine=engine,
