@@ -66,21 +66,51 @@ def make_sweep_directory(out: Path, scenario_file: Path, vary: Mapping[str, Sequ
     return out
 
 
-HOSTILE = "<script>alert('x')</script> & <img src=x onerror=alert(1)> *bold* | [link](javascript:alert(1))"
+HOSTILE = ("<script>alert('x')</script> & <img src=x onerror=alert(1)> *bold* | "
+           '[link](javascript:alert(1)) " onmouseover="alert(4)')
+#: a link a report keeps (https), whose quotes and brackets would end its attribute if unescaped
+HOSTILE_URL = 'https://example.org/?q="><script>alert(2)</script>'
+#: a folder name (run directories and scenario paths appear in reports and in commands)
+HOSTILE_FOLDER = "<img src=x onerror=alert(3)>"
+
+
+def _replaced(text: str, old: str, new: str) -> str:
+    assert old in text, f"{old!r} is not in the scenario"
+    return text.replace(old, new, 1)
 
 
 def hostile_scenario(border_text: str) -> str:
-    """The border scenario with HTML, script and Markdown in every user string."""
-    return (border_text
-            .replace("name: Border incident", f'name: "{HOSTILE}"')
-            .replace("description: A patrol clash and the choices that follow it.",
-                     f'description: "{HOSTILE}"')
-            .replace('title: "Analyst judgement, workshop of 2030-02-20"',
-                     f'title: "{HOSTILE}", url: "javascript:alert(1)", note: "{HOSTILE}"')
-            .replace("source: analyst}", f'source: analyst, note: "{HOSTILE}"}}', 1)
-            .replace("ladder: [calm, incident, skirmish, limited strike, open war]",
-                     f'ladder: [calm, "{HOSTILE}", skirmish, limited strike, open war]')
-            .replace("war: {event: open_war}", f'war: {{event: open_war, label: "{HOSTILE} $x$"}}'))
+    """The border scenario with HTML, script and Markdown in every user string.
+
+    The name, description, every source field, a ladder rung, an actor's label and
+    description, parameter labels and notes, an event's label, description and
+    terminal label, and an outcome's label and description.
+    """
+    text = json.dumps(HOSTILE)  # a JSON string is a YAML double-quoted scalar
+    replacements = [
+        ("name: Border incident", f"name: {text}"),
+        ("description: A patrol clash and the choices that follow it.", f"description: {text}"),
+        ('  - {id: analyst, title: "Analyst judgement, workshop of 2030-02-20"}',
+         (f'  - {{id: analyst, title: {text}, url: "javascript:alert(1)", note: {text}}}\n'
+          f"  - {{id: press, title: {text}, author: {text}, url: {json.dumps(HOSTILE_URL)}, "
+          f"note: {text}}}")),
+        ("ladder: [calm, incident, skirmish, limited strike, open war]",
+         f"ladder: [calm, {text}, skirmish, limited strike, open war]"),
+        ("actors: [north, south]",
+         f"actors: [north, {{name: south, label: {text}, description: {text}}}]"),
+        ("range: [0, 1], source: analyst}",
+         f"range: [0, 1], source: analyst, label: {text}, note: {text}}}"),
+        ("retaliation_delay: {value: 4 days, source: analyst}",
+         f"retaliation_delay: {{value: 4 days, source: press, label: {text}}}"),
+        ("open_war:     {actor: north, set: {level: 4}, end: war}",
+         (f"open_war:     {{actor: north, label: {text}, description: {text}, "
+          f"source: press, set: {{level: 4}}, end: {text}}}")),
+        ("war: {event: open_war}",
+         f"war: {{event: open_war, label: {json.dumps(HOSTILE + ' $x$')}, description: {text}}}"),
+    ]
+    for old, new in replacements:
+        border_text = _replaced(border_text, old, new)
+    return border_text
 
 
 def run_directory(out: Path, scenario_file: Path, replications: int = 300, seed: int = 5,

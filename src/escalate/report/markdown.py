@@ -72,6 +72,20 @@ def _inline(content: Inline | Inlines) -> str:
     return "".join(_inline(piece) for piece in content)
 
 
+def _cell(content: Inline | Inlines) -> str:
+    """A table cell: inline text whose code spans have their pipes escaped too.
+
+    GitHub-flavoured Markdown splits a row at every unescaped ``|``, inside code
+    spans as well, before it reads the spans: a terminal label with a ``|`` in
+    it would otherwise end its cell and leave the rest of the label as markup.
+    """
+    if isinstance(content, Code):
+        return _code(content.text).replace("|", "\\|")
+    if isinstance(content, str | Link | Strong):
+        return _inline(content)
+    return "".join(_cell(piece) for piece in content)
+
+
 def _table(table: Table) -> list[str]:
     lines = []
     if table.caption:
@@ -80,7 +94,7 @@ def _table(table: Table) -> list[str]:
     lines.append("| " + " | ".join("---:" if i in table.numeric else "---"
                                    for i in range(len(table.columns))) + " |")
     for row in table.rows:
-        lines.append("| " + " | ".join(_inline(cell) or " " for cell in row) + " |")
+        lines.append("| " + " | ".join(_cell(cell) or " " for cell in row) + " |")
     return [*lines, ""]
 
 
