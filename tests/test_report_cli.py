@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -53,15 +55,41 @@ def test_a_directory_that_is_not_a_result_exits_4_without_a_traceback(
 
 def test_score_prints_the_scores_of_each_outcome(run: Path, tmp_path: Path,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """Each observed outcome gets a row: what happened, the run's forecast for the window
+    (the share of replications where it occurred before the window's end) and the Brier
+    and log scores of that forecast; then their means."""
     observed = tmp_path / "observed.yaml"
     observed.write_text("observed: 1\nwindow: {start: 2030-03-01, end: 2030-04-01}\n"
                         "sources: [{id: log, title: Incident log}]\n"
                         "outcomes:\n  war: {occurred: false, source: log}\n"
+                        "  strike: {occurred: false, source: log}\n"
                         "  talks: {occurred: true, date: 2030-03-12, source: log}\n")
     code, out, _ = _cli(capsys, "score", str(run), "--observed", str(observed))
     assert code == 0
-    assert "overall (mean)" in out
     assert "Brier" in out
+    rows = {cells[0]: cells[1:] for line in out.splitlines()
+            if len(cells := [cell.strip() for cell in line.strip().strip("│").split("│")]) == 5}
+    with (run / "replications.csv").open(encoding="utf-8", newline="") as handle:
+        replications = list(csv.DictReader(handle))
+    window_days = 31  # 2030-03-01 to 2030-04-01
+    briers, logs = [], []
+    # war and talks are complements here (each replication ends in one of them), so their
+    # scores coincide; strike's differs.
+    for name, happened in (("war", False), ("strike", False), ("talks", True)):
+        occurred = sum(row[f"{name}_day"] != "" and float(row[f"{name}_day"]) < window_days
+                       for row in replications)
+        forecast = occurred / len(replications)
+        shown, forecast_shown, brier, log = rows[name]
+        assert shown == ("yes, 2030-03-12" if happened else "no")
+        assert forecast_shown == f"{100 * forecast:.1f}%"
+        briers.append((forecast - happened) ** 2)
+        logs.append(-math.log(forecast if happened else 1 - forecast))
+        # printed to three decimals
+        assert float(brier) == pytest.approx(briers[-1], abs=5e-4)
+        assert float(log) == pytest.approx(logs[-1], abs=5e-4)
+    overall = rows["overall (mean)"]
+    assert float(overall[2]) == pytest.approx(sum(briers) / 3, abs=5e-4)
+    assert float(overall[3]) == pytest.approx(sum(logs) / 3, abs=5e-4)
 
 
 def test_report_runs_as_a_subprocess(run: Path) -> None:
