@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
 import numpy as np
 import pytest
 from conftest import BORDER
+from sweep_helpers import RUNTIME_FAILURE, escalate_cli, write_scenario
 
 import escalate
 from escalate.cli import main
 from escalate.distributions import UncertainParameter, draw_uncertain
-from escalate.errors import UsageError
+from escalate.errors import SimulationError, UsageError
 from escalate.report.sensitivity import quantile, sensitivity_analysis
 
 # The border scenario with a second influential parameter and one that nothing uses.
@@ -109,3 +111,85 @@ def test_an_unknown_outcome_is_named(sensitive: Path, capsys: pytest.CaptureFixt
     _, err = capsys.readouterr()
     assert stop.value.code == 2
     assert "unknown outcome 'peace'" in err
+
+
+def test_every_point_runs_the_streams_of_a_plain_run_with_its_values(sensitive: Path) -> None:
+    """Common random numbers: a point's probabilities are those of ``escalate.run`` with the
+    point's values and the analysis' seed, not of streams keyed by the point."""
+    scenario = escalate.load(sensitive)
+    result = sensitivity_analysis(scenario, method="morris", samples=2, replications=40, seed=6)
+    names = [p["name"] for p in result.data["parameters"]]
+    for values, probabilities in zip(result.samples, result.outputs, strict=True):
+        plain = escalate.run(scenario, replications=40, seed=6, keep_replications=False,
+                             overrides=dict(zip(names, map(float, values), strict=True)))
+        assert probabilities.tolist() == (plain.aggregator.outcome_counts / 40).tolist()
+
+
+def _without_wall_time(path: Path) -> dict[str, object]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data.pop("wall_seconds")
+    return data
+
+
+def test_two_workers_write_the_serial_samples_and_indices(sensitive: Path,
+                                                          tmp_path: Path) -> None:
+    """`--workers 2` gives byte for byte the samples.csv and the indices of a serial run."""
+    common = ("sensitivity", sensitive, "--samples", "4", "-n", "40", "--seed", "9", "-q")
+    serial = escalate_cli(*common, "--workers", "1", "--out", tmp_path / "serial")
+    parallel = escalate_cli(*common, "--workers", "2", "--out", tmp_path / "parallel")
+    assert serial.returncode == 0, serial.stderr
+    assert parallel.returncode == 0, parallel.stderr
+    assert ((tmp_path / "parallel" / "samples.csv").read_bytes()
+            == (tmp_path / "serial" / "samples.csv").read_bytes())
+    assert (_without_wall_time(tmp_path / "parallel" / "indices.json")
+            == _without_wall_time(tmp_path / "serial" / "indices.json"))
+    tables = [run.stdout.rpartition("sensitivity directory:")[0] for run in (serial, parallel)]
+    assert "Sensitivity of war (sobol)" in tables[0]
+    assert tables[1] == tables[0]
+    manifests = [json.loads((tmp_path / name / "manifest.json").read_text(encoding="utf-8"))
+                 for name in ("serial", "parallel")]
+    assert manifests[0]["executor"] == {"kind": "serial", "workers": 1}
+    assert manifests[1]["executor"] == {"kind": "processes", "workers": 2}
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    (["--workers", "0"], "Invalid value for '--workers': 0 is not in the range x>=1"),
+    (["--workers", "two"], "Invalid value for '--workers': 'two' is not a valid integer"),
+    (["--workers", "2", "--dask-local", "2"], "--workers sets local processes"),
+    (["--scheduler", "tcp://127.0.0.1:8786", "--dask-local", "2"],
+     "either --scheduler or --dask-local"),
+])
+def test_a_bad_choice_of_workers_is_refused_before_anything_runs(
+        sensitive: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        options: list[str], message: str) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main(["sensitivity", str(sensitive), *options, "--out", str(tmp_path / "sens")])
+    _, err = capsys.readouterr()
+    assert stop.value.code == 2
+    assert message in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "sens").exists()
+
+
+def test_the_library_refuses_a_worker_count_below_one(sensitive: Path) -> None:
+    with pytest.raises(UsageError, match="workers must be a whole number of at least 1, found 0"):
+        sensitivity_analysis(escalate.load(sensitive), workers=0)
+
+
+def test_a_point_whose_simulation_fails_is_named_with_its_values(tmp_path: Path) -> None:
+    """p_retaliate * (level + 1) leaves [0, 1] above 0.5: the analysis stops at such a point."""
+    scenario = escalate.load(write_scenario(tmp_path, RUNTIME_FAILURE))
+    with pytest.raises(SimulationError,
+                       match=r"sample point \d+ \(p_retaliate=0\.[5-9]\d*\) failed: "):
+        sensitivity_analysis(scenario, samples=8, replications=50, seed=1)
+
+
+@pytest.mark.slow
+def test_a_local_dask_cluster_gives_the_serial_indices(sensitive: Path) -> None:
+    pytest.importorskip("distributed")
+    scenario = escalate.load(sensitive)
+    serial = sensitivity_analysis(scenario, samples=4, replications=40, seed=9)
+    on_dask = sensitivity_analysis(scenario, samples=4, replications=40, seed=9, dask_local=2)
+    assert on_dask.outputs.tobytes() == serial.outputs.tobytes()
+    assert on_dask.data["outcomes"] == serial.data["outcomes"]
+    assert on_dask.executor == {"kind": "dask-local", "workers": 2}

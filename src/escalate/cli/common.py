@@ -22,8 +22,9 @@ from ..engine.selection import ENGINES
 from ..errors import Diagnostic, ScenarioError, UsageError
 from ..scenario import Scenario
 
-__all__ = ["check_overrides", "engine_option", "overrides_option", "parse_overrides",
-           "progress_bar", "seed_option", "stderr", "stdout"]
+__all__ = ["check_executor_options", "check_overrides", "engine_option", "executor_options",
+           "overrides_option", "parse_overrides", "progress_bar", "seed_option", "stderr",
+           "stdout"]
 
 # Wide tables when the output goes to a file or a pipe rather than a terminal.
 stdout = Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 160)
@@ -46,6 +47,30 @@ def engine_option(function: F) -> F:
                         show_default=True,
                         help="Simulation engine: the batch engine when it can (auto), or one "
                         "of the two; the run records which ran and why.")(function)
+
+
+def executor_options(function: F) -> F:
+    """``--workers``, ``--scheduler`` and ``--dask-local``: where the points of a command run."""
+    options = (
+        click.option("--workers", type=click.IntRange(min=1),
+                     help="Local worker processes [default: the cores available]."),
+        click.option("--scheduler", metavar="tcp://HOST:PORT",
+                     help="Run the points on a Dask cluster."),
+        click.option("--dask-local", type=click.IntRange(min=1), metavar="N",
+                     help="Start a local Dask cluster of N workers and run the points on it."),
+    )
+    # Applied last to first, so that --help lists them in the order above.
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def check_executor_options(workers: int | None, scheduler: str | None,
+                           dask_local: int | None) -> None:
+    """Refuse ``--workers`` given with a Dask option; raises :class:`UsageError`."""
+    if workers is not None and (scheduler is not None or dask_local is not None):
+        raise UsageError("--workers sets local processes; with Dask, the cluster's workers run "
+                         "the points")
 
 
 def overrides_option(function: F) -> F:

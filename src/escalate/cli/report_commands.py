@@ -13,7 +13,7 @@ from rich.text import Text
 
 from ..errors import UsageError
 from .app import cli
-from .common import progress_bar, stdout
+from .common import check_executor_options, executor_options, progress_bar, stdout
 
 #: exit status of `compare --fail-if-changed` when an outcome moved (errors use 2 to 4)
 CHANGED_EXIT = 1
@@ -163,6 +163,7 @@ def _ranking_table(method: str, data: dict[str, Any], name: str) -> Table:
 @click.option("-n", "--replications", type=click.IntRange(1, 10**7), default=200,
               show_default=True, help="Replications per sample point.")
 @click.option("--seed", type=click.IntRange(min=0), default=20241117, show_default=True)
+@executor_options
 @click.option("--out", type=click.Path(path_type=Path),
               help="Write a sensitivity directory (manifest, indices, samples) and its "
                    "report.html.")
@@ -170,9 +171,13 @@ def _ranking_table(method: str, data: dict[str, Any], name: str) -> Table:
               show_default=True)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def sensitivity(file: Path, method: str, outcomes: tuple[str, ...], samples: int | None,
-                replications: int, seed: int, out: Path | None, format_: str,
-                quiet: bool) -> None:
-    """Rank the uncertain parameters by their influence on each outcome (SALib)."""
+                replications: int, seed: int, workers: int | None, scheduler: str | None,
+                dask_local: int | None, out: Path | None, format_: str, quiet: bool) -> None:
+    """Rank the uncertain parameters by their influence on each outcome (SALib).
+
+    The sample points run on --workers local processes or a Dask cluster; the
+    indices are the same whichever runs them.
+    """
     from ..report.optional import require
 
     require("SALib")
@@ -185,6 +190,7 @@ def sensitivity(file: Path, method: str, outcomes: tuple[str, ...], samples: int
     from ..scenario import load
 
     scenario = load(file)
+    check_executor_options(workers, scheduler, dask_local)
     if out is not None:
         check_sensitivity_directory(out)
     known = [o.name for o in scenario.compiled.outcomes]
@@ -198,7 +204,8 @@ def sensitivity(file: Path, method: str, outcomes: tuple[str, ...], samples: int
     with progress_bar(total, "sample points", not quiet) as advance:
         result = sensitivity_analysis(scenario, method=method,  # type: ignore[arg-type]
                                       samples=samples, replications=replications, seed=seed,
-                                      progress=advance)
+                                      workers=workers, scheduler=scheduler,
+                                      dask_local=dask_local, progress=advance)
     chosen = list(outcomes) or known
     if format_ == "json":
         click.echo(json.dumps(result.data, indent=2, allow_nan=False))

@@ -23,7 +23,14 @@ from ..sweeps.executors import CONNECT_SECONDS, MAX_CONNECT_SECONDS
 from ..sweeps.merge import merge_shards
 from ..sweeps.runner import SweepProgress, make_executor, run_sweep
 from .app import cli
-from .common import engine_option, seed_option, stderr, stdout
+from .common import (
+    check_executor_options,
+    engine_option,
+    executor_options,
+    seed_option,
+    stderr,
+    stdout,
+)
 
 #: seconds between progress lines when standard error is not a terminal
 LOG_INTERVAL = 10.0
@@ -124,11 +131,7 @@ def _log(text: str) -> None:
 @click.option("--max-replications", type=click.IntRange(1, 10**9),
               help="With --precision: at most this many replications per point "
                    "[default: 100,000].")
-@click.option("--workers", type=click.IntRange(min=1),
-              help="Local worker processes [default: the cores available].")
-@click.option("--scheduler", metavar="tcp://HOST:PORT", help="Run the points on a Dask cluster.")
-@click.option("--dask-local", type=click.IntRange(min=1), metavar="N",
-              help="Start a local Dask cluster of N workers and run the points on it.")
+@executor_options
 @click.option("--connect-timeout", type=click.FloatRange(0, MAX_CONNECT_SECONDS, min_open=True),
               metavar="SECONDS",
               help=f"With --scheduler: how long to wait for the scheduler to answer "
@@ -153,9 +156,7 @@ def sweep(context: click.Context, file: Path, vary_items: tuple[str, ...], desig
     """
     scenario = load(file)
     vary = _parse_vary(vary_items)
-    if workers is not None and (scheduler is not None or dask_local is not None):
-        raise UsageError("--workers sets local processes; with Dask, the cluster's workers run "
-                         "the points")
+    check_executor_options(workers, scheduler, dask_local)
     if connect_timeout is not None and scheduler is None:
         raise UsageError("--connect-timeout is how long to wait for a --scheduler; give one, "
                          "or leave it out")

@@ -17,6 +17,12 @@ of a point's estimate, ``p (1 - p) / (n - 1)`` averaged over the points, as a
 share of the variance across points, bounds how much of any index it can
 account for (it adds at most that share to a total index and shrinks an
 index by at most that share).
+
+The points run on the sweep executors (this process, ``workers`` local
+processes, or a Dask cluster) through the sweep's per-point function.  A
+point's estimate depends only on its parameter values, the seed and the
+number of replications, so the indices are the same wherever and in
+whatever order the points run.
 """
 
 from __future__ import annotations
@@ -24,17 +30,19 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 
 from .. import __version__
 from ..distributions import UncertainParameter
-from ..errors import UsageError
-from ..montecarlo.runner import run
+from ..errors import SimulationError, UsageError
 from ..montecarlo.seeding import normalize_seed
 from ..scenario import Scenario
+from ..sweeps.evaluate import PointTask, SweepContext
+from ..sweeps.executors import Executor
+from ..sweeps.runner import make_executor
 from .document import Block, Code, Document, Figure, Paragraph, Section, Table
 from .formatting import percent
 from .optional import require
@@ -97,6 +105,9 @@ class SensitivityResult:
     data: dict[str, Any]
     samples: np.ndarray  # points x parameters, in the parameters' own units
     outputs: np.ndarray  # points x outcomes, probabilities
+    #: where the points ran, as the manifest records it (never part of ``data``: the
+    #: results do not depend on it)
+    executor: dict[str, Any] = field(default_factory=lambda: {"kind": "serial", "workers": 1})
 
 
 def _design(method: Method, names: list[str], samples: int, seed: int) -> np.ndarray:
@@ -126,14 +137,25 @@ def _values(scenario: Scenario, parameters: list[int], unit: np.ndarray,
 
 
 def _evaluate(scenario: Scenario, names: list[str], values: np.ndarray, replications: int,
-              seed: int, progress: Callable[[int], None] | None) -> np.ndarray:
-    outcomes = len(scenario.compiled.outcomes)
-    outputs = np.empty((len(values), outcomes))
-    for i, row in enumerate(values):
-        overrides = {name: float(v) for name, v in zip(names, row, strict=True)}
-        result = run(scenario, replications=replications, seed=seed, overrides=overrides,
-                     keep_replications=False)
-        outputs[i] = result.aggregator.outcome_counts / replications
+              seed: int, executor: Executor,
+              progress: Callable[[int], None] | None) -> np.ndarray:
+    """Every point's outcome probabilities, in point order whatever order the points finish in.
+
+    Every point runs on the same replication streams (common random numbers).
+    Raises :class:`SimulationError` for the first point whose simulation fails.
+    """
+    context = SweepContext.of(scenario, tuple(names), seed=seed, replications=replications,
+                              common_random_numbers=True)
+    tasks = (PointTask(i, tuple(float(v) for v in row)) for i, row in enumerate(values))
+    outputs = np.empty((len(values), len(scenario.compiled.outcomes)))
+    for result in executor.map(context, tasks):
+        if not result.ok:
+            where = ", ".join(f"{name}={value:.6g}"
+                              for name, value in zip(names, result.values, strict=True))
+            raise SimulationError(f"sample point {result.point} ({where}) failed: "
+                                  f"{result.error}")
+        # The same division as the replication counts over the replications, to the bit.
+        outputs[result.point] = [outcome.probability for outcome in result.outcomes]
         if progress is not None:
             progress(1)
     return outputs
@@ -163,13 +185,21 @@ def sensitivity_analysis(
     samples: int | None = None,
     replications: int = 200,
     seed: int | None = None,
+    workers: int | None = 1,
+    scheduler: Any = None,
+    dask_local: int | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> SensitivityResult:
     """Sobol' or Morris indices of every outcome's probability over the uncertain parameters.
 
     ``samples`` is Sobol's base sample size (a power of two, default 64) or the
-    number of Morris trajectories (default 10).  Raises :class:`UsageError`
-    when the scenario has no uncertain parameter or an option is out of range.
+    number of Morris trajectories (default 10).  ``workers`` (``None``: every
+    core), ``scheduler`` (a Dask address or Client) or ``dask_local`` (a local
+    Dask cluster of that many workers) choose where the sample points run,
+    never what they give.  ``progress`` is called with 1 as each point finishes.
+    Raises :class:`UsageError` when the scenario has no uncertain parameter or
+    an option is out of range, :class:`SimulationError` when a point's
+    simulation fails.
     """
     if method not in METHODS:
         raise UsageError(f"method must be one of {', '.join(METHODS)}, found {method!r}")
@@ -185,10 +215,14 @@ def sensitivity_analysis(
                          "ci90 or an uncertainty distribution to analyse their influence")
     names = [compiled.parameter_names[p] for p in parameters]
     seed_value = normalize_seed(seed)
+    executor = make_executor(workers, scheduler, dask_local)
     started = time.perf_counter()
     unit = _design(method, names, samples, seed_value)
     values = _values(scenario, parameters, unit, method)
-    outputs = _evaluate(scenario, names, values, replications, seed_value, progress)
+    with executor:
+        ran_on = executor.describe()
+        outputs = _evaluate(scenario, names, values, replications, seed_value, executor,
+                            progress)
     outcome_data = {}
     for k, outcome in enumerate(compiled.outcomes):
         y = outputs[:, k]
@@ -222,7 +256,7 @@ def sensitivity_analysis(
         "outcomes": outcome_data,
         "wall_seconds": round(time.perf_counter() - started, 3),
     }
-    return SensitivityResult(data, values, outputs)
+    return SensitivityResult(data, values, outputs, ran_on)
 
 
 def check_sensitivity_directory(out: Any) -> None:
@@ -271,7 +305,7 @@ def write_sensitivity_directory(result: SensitivityResult, scenario: Scenario, o
         "method": result.data["method"], "seed": result.data["seed"],
         "samples": result.data["samples"], "points": result.data["points"],
         "replications": result.data["replications_per_point"],
-        "outcomes": list(outcomes),
+        "outcomes": list(outcomes), "executor": result.executor,
         "wall_seconds": result.data["wall_seconds"], "versions": versions(),
         "status": "completed",
     })

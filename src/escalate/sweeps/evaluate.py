@@ -5,6 +5,11 @@ options, the same for every point) once per worker and a small
 :class:`PointTask` per point, and call :func:`evaluate_point`.  The result
 depends only on those two, so it is the same in any process, on any
 machine, in any order.
+
+Point ``j``'s replication ``i`` draws from the stream keyed by
+``(seed, j, i)``; with ``common_random_numbers`` every point draws from the
+streams keyed by ``(seed, i)`` instead, as a sensitivity analysis wants, so
+that a parameter which changes no replication changes no estimate.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ class SweepContext:
     precision: float | None = None
     max_replications: int | None = None
     engine: str | None = None
+    common_random_numbers: bool = False
 
     @classmethod
     def of(cls, scenario: Scenario, names: tuple[str, ...], **options: Any) -> SweepContext:
@@ -115,14 +121,15 @@ def _run(context: SweepContext, task: PointTask) -> RunResult:
         compiled = fix_parameters(compiled, context.names)
     # Passed only when chosen, so the runner's own default applies otherwise.
     options: dict[str, Any] = {} if context.engine is None else {"engine": context.engine}
+    point = None if context.common_random_numbers else task.point
     if context.precision is None:
         return run(compiled, replications=context.replications, seed=context.seed,
-                   uncertainty=context.uncertainty, point=task.point, keep_replications=False,
+                   uncertainty=context.uncertainty, point=point, keep_replications=False,
                    **options)
     return run_to_precision(compiled, precision=context.precision, block=context.replications,
                             max_replications=context.max_replications or context.replications,
                             seed=context.seed, uncertainty=context.uncertainty,
-                            point=task.point, **options)
+                            point=point, **options)
 
 
 def evaluate_point(context: SweepContext, task: PointTask) -> PointResult:
