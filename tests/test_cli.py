@@ -109,13 +109,40 @@ def test_run_prints_a_json_summary(border_file: Path) -> None:
         assert 0.0 <= outcome["probability"] <= 1.0
 
 
+def _table_rows(text: str) -> list[list[str]]:
+    """The body rows of the tables in a terminal rendering, as lists of stripped cells."""
+    return [[cell.strip() for cell in line.strip().strip("│").split("│")]
+            for line in text.splitlines() if line.startswith("│")]
+
+
 def test_run_prints_a_table_by_default(border_file: Path) -> None:
-    """`run` without --format prints the outcome table with every outcome name."""
-    done = escalate_cli("run", border_file, "-n", "200")
+    """`run` without --format prints each outcome's probability and 95% Wilson interval, each
+    rung's share and each ending's share, with the counts of the run of that seed."""
+    done = escalate_cli("run", border_file, "-n", "200", "--seed", "3")
     assert done.returncode == 0, done.stderr
     assert "Outcomes" in done.stdout
-    for name in ("strike", "war", "talks"):
-        assert name in done.stdout
+    from escalate.montecarlo.runner import run
+    from escalate.montecarlo.stats import wilson_interval
+
+    summary = run(escalate.load(border_file), replications=200, seed=3,
+                  keep_replications=False).summary
+
+    def shown(count: int) -> tuple[str, str]:
+        low, high = wilson_interval(count, 200)
+        return f"{100 * count / 200:.1f}%", f"{100 * low:.1f}–{100 * high:.1f}%"
+
+    rows = _table_rows(done.stdout)
+    outcomes = {row[0]: row for row in rows[:3]}
+    assert list(outcomes) == ["strike", "war", "talks"]
+    for name, outcome in summary["outcomes"].items():
+        assert tuple(outcomes[name][1:3]) == shown(outcome["count"]), name
+    levels = {row[0]: row for row in rows[3:8]}
+    for level in summary["max_level"]["distribution"]:
+        assert tuple(levels[str(level["level"])][2:4]) == shown(level["count"])
+    endings = {row[0]: row for row in rows[8:] if len(row) == 3}
+    assert endings.keys() == {"war", "talks"}
+    for label, ending in endings.items():
+        assert tuple(ending[1:3]) == shown(summary["terminals"][label]["count"]), label
 
 
 def test_run_out_twice_with_one_seed_gives_identical_summaries(border_file: Path,
