@@ -5,7 +5,7 @@ subprocess, and measured against the start-up of ``escalate validate`` on a
 tiny valid file in the same test: the work after start-up must take under a
 second of wall time and under 150 MB.  When the wall time is over but the CPU
 time is not, the machine was busy rather than the work long, and both are
-measured again (three attempts at most).  Expressions that try to escape the language are
+measured again (five attempts at most).  Expressions that try to escape the language are
 refused at validation with their position; scenarios that try to exhaust
 time or memory at run time are stopped by the documented limits
 (``docs/limits.md``) and the run says so.
