@@ -31,6 +31,7 @@ __all__ = [
     "random_value",
     "runnable_scenario",
     "scenario_text",
+    "sweep_columns",
     "token_soup",
 ]
 
@@ -594,3 +595,24 @@ def expression_tree(draw: st.DrawFn, depth: int = 5, foreign: bool = True) -> st
 # Arity of the functions, as the language documents them (min and max take one or more).
 _ARITY = {"min": (1, 3), "max": (1, 3), "clip": (3, 3), "abs": (1, 1), "floor": (1, 1),
           "ceil": (1, 1), "sqrt": (1, 1), "exp": (1, 1), "log": (1, 1), "if": (3, 3)}
+
+
+# --- sweep points, for checking them all at once against one at a time ------------------------
+
+#: values at and around the edges that point checks test: zero of either sign, the ends of
+#: [0, 1], negatives and values beyond 1
+_EDGE_VALUES = [-1.0, -0.0, 0.0, 1e-12, 0.05, 0.3, 0.5, 0.7, 1.0, 1.0 + 1e-10, 1.5, 4.0]
+
+
+@st.composite
+def sweep_columns(draw: st.DrawFn, names: list[str]) -> dict[str, list[float]]:
+    """Columns of a list design over some of ``names``, one to twelve points.
+
+    Values come mostly from a few edge cases, so that points often share
+    some of their values, and otherwise from anywhere in [-2, 5].
+    """
+    chosen = draw(st.lists(st.sampled_from(names), min_size=1, max_size=len(names), unique=True))
+    points = draw(st.integers(min_value=1, max_value=12))
+    value = st.one_of(st.sampled_from(_EDGE_VALUES),
+                      st.floats(min_value=-2, max_value=5, allow_nan=False))
+    return {name: draw(st.lists(value, min_size=points, max_size=points)) for name in chosen}

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import pytest
 from conftest import BORDER
+from hypothesis import assume, given
+from hypothesis import strategies as st
+from strategies import number_expression, sweep_columns
 
 import escalate
 from escalate import ScenarioError
-from escalate.sweeps.design import build_design
-from escalate.sweeps.points import fix_parameters, point_problems, validate_points
+from escalate.scenario import Scenario
+from escalate.sweeps.design import Design, build_design
+from escalate.sweeps.points import (
+    MAX_LISTED,
+    fix_parameters,
+    invalid_points,
+    point_problems,
+    validate_points,
+)
 
 #: the border scenario with a choice whose probabilities are parameters only
 TWO_BRANCHES = BORDER.replace(
@@ -90,3 +103,94 @@ def test_varied_parameters_are_not_redrawn_in_two_level_runs() -> None:
     assert fixed.parameter_uncertainty[0] is None
     result = escalate.run(fixed, replications=50, seed=1, uncertainty=True)
     assert result.arrays.get("param_p_retaliate") is None
+
+
+# -- every point at once, as each point alone ---------------------------------------------------
+
+#: a choice probability and a delay given by expressions over x and y (PROBABILITY and MEAN
+#: are replaced), and a bounded parameter with a 90% interval, read by a choice and a delay
+PROBE = """\
+escalate: 1
+name: Probe
+horizon: 100
+parameters:
+  x: {value: 0.5}
+  y: {value: 1}
+  flag: {value: true}
+  bounded: {value: 0.5, range: [0, 1], ci90: [0.2, 0.8]}
+events:
+  start: {at: 0, then: [decide]}
+  decide:
+    after: {exponential: {mean: "MEAN"}}
+    choose: {a: "PROBABILITY", b: bounded, otherwise: c}
+    repeat: {every: {uniform: [bounded, "bounded + x"]}, max: 3}
+  a: {}
+  b: {}
+  c: {}
+"""
+
+
+def _probe(probability: str, mean: str) -> Scenario:
+    text = PROBE.replace("PROBABILITY", probability).replace("MEAN", mean)
+    try:
+        return escalate.loads(text, "probe.yaml")
+    except ScenarioError:
+        assume(False)  # a literal the compiler refuses already (such as a probability of 2.5)
+        raise
+
+
+def _one_by_one(scenario: Scenario, design: Design, uncertainty: bool) -> list[bool]:
+    return [bool(point_problems(scenario, design.point(i), uncertainty))
+            for i in range(design.points)]
+
+
+@given(probability=number_expression(), mean=number_expression(),
+       columns=sweep_columns(["x", "y", "bounded"]), uncertainty=st.booleans())
+def test_all_points_at_once_get_the_verdict_of_each_point_alone(
+        probability: str, mean: str, columns: dict[str, list[float]], uncertainty: bool) -> None:
+    """invalid_points flags exactly the points whose own compilation and checks find a problem."""
+    scenario = _probe(probability, mean)
+    design = build_design("list", columns)
+    fast = invalid_points(scenario, design, uncertainty)
+    assert fast.tolist() == _one_by_one(scenario, design, uncertainty)
+
+
+def test_values_that_are_not_finite_are_invalid_points() -> None:
+    """A point holding NaN or an infinity is refused, as compiling it would refuse it."""
+    scenario = escalate.loads(BORDER, "border.yaml")
+    values = np.array([[0.2], [math.nan], [math.inf], [-math.inf], [0.4]])
+    design = Design("list", ("retaliation_delay",), ("list",), values)
+    assert invalid_points(scenario, design).tolist() == [False, True, True, True, False]
+    assert invalid_points(scenario, design).tolist() == _one_by_one(scenario, design, False)
+
+
+def test_a_formula_of_parameters_not_varied_is_checked_at_every_point() -> None:
+    """A probability over parameters held at their values is wrong at every point, and says so."""
+    scenario = escalate.loads(TWO_BRANCHES.replace("open_war: p_escalate",
+                                                   'open_war: "p_escalate * 20"'), "border.yaml")
+    design = build_design("grid", {"p_retaliate": "0.01:0.5:25"})
+    with pytest.raises(ScenarioError) as caught:
+        validate_points(scenario, design)
+    messages = [d.message for d in caught.value.diagnostics]
+    assert messages[0] == f"25 of 25 points are invalid; the first {MAX_LISTED} are listed"
+    assert "'p_escalate * 20' = 2 is outside [0, 1]" in messages[1]
+
+
+def test_only_the_listed_invalid_points_are_compiled(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Checking 2,000 points compiles none when all are valid, and only the listed invalid ones."""
+    scenario = escalate.loads(TWO_BRANCHES, "border.yaml")
+    compiled_points: list[object] = []
+    compile_point = Scenario.compile
+
+    def counting(self: Scenario, overrides: object = None) -> object:
+        compiled_points.append(overrides)
+        return compile_point(self, overrides)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Scenario, "compile", counting)
+    valid = build_design("grid", {"p_retaliate": "0:0.5:40", "p_escalate": "0:0.5:50"})
+    validate_points(scenario, valid)
+    assert compiled_points == []
+    invalid = build_design("grid", {"p_retaliate": "0.6:0.9:40", "p_escalate": "0.6:0.9:50"})
+    with pytest.raises(ScenarioError, match="2,000 of 2,000 points are invalid"):
+        validate_points(scenario, invalid)
+    assert len(compiled_points) == MAX_LISTED

@@ -1,12 +1,22 @@
 """Checking every point of a sweep before anything runs.
 
-Each point is compiled with its values as overrides, exactly as ``--set``
-would be, so a value outside its parameter's declared range or of the wrong
-kind is reported as the scenario reports it.  Then every choice probability
+Each point is checked as if compiled with its values as overrides, exactly
+as ``--set`` would be, so a value outside its parameter's declared range or
+of the wrong kind is reported as the scenario reports it.  Then every choice probability
 and delay argument that depends on parameters alone (not on state or time)
 is evaluated at the point's values: one that leaves [0, 1], choices summing
 above 1, or a negative delay would fail the first replication that reaches
 it, so it is reported now, with the point's index and values.
+
+:func:`validate_points` reaches the same verdict for every point without
+compiling each one (a sweep of 100,000 points would spend most of a minute
+on that): a scenario's structure does not depend on its parameters' values,
+so compiling a point can only fail for a value that is not finite or lies
+outside its parameter's range, checked for all points at once with numpy.
+The checks of formulas are built once; a check that reads no varied
+parameter runs once, the others once per distinct combination of the values
+they read.  Only the invalid points listed in the error are compiled, so
+that their problems read exactly as :func:`point_problems` gives them.
 """
 
 from __future__ import annotations
@@ -15,14 +25,17 @@ import dataclasses
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from ..compiled import CompiledEvent, CompiledScenario, Delay, Formula
+import numpy as np
+
+from ..compiled import CompiledScenario, Formula
 from ..distributions import check_delay_arguments
 from ..errors import Diagnostic, ScenarioError
 from ..scenario import Scenario
 from ..spec.suggest import did_you_mean
 from .design import Design
 
-__all__ = ["check_varied_names", "fix_parameters", "point_problems", "validate_points"]
+__all__ = ["check_varied_names", "fix_parameters", "invalid_points", "point_problems",
+           "validate_points"]
 
 #: invalid points listed in one error; the rest are counted
 MAX_LISTED = 20
@@ -76,40 +89,85 @@ def _evaluate(formula: Formula, values: list[Any]) -> tuple[float | None, str]:
         return None, f"cannot evaluate {formula.text!r}: {exc}"
 
 
-def _choice_problems(event: CompiledEvent, values: list[Any],
-                     fixed: set[str]) -> Iterator[tuple[str, str]]:
-    total = 0.0
-    for branch in event.branches:
-        formula = branch.probability
-        if formula is None or not _constant_in(formula, fixed):
-            continue
-        p, error = _evaluate(formula, values)
-        if p is None:
-            yield formula.where, error
-            continue
-        if not -_TOLERANCE <= p <= 1 + _TOLERANCE:
-            yield formula.where, f"probability {formula.text!r} = {p:g} is outside [0, 1]"
-        total += p
-    if total > 1 + _TOLERANCE:
-        yield f"events.{event.name}.choose", f"the choice probabilities sum to {total:.6g} > 1"
+@dataclasses.dataclass(frozen=True)
+class _Check:
+    """One check at a point's values: an event's choice probabilities, or a delay's arguments.
+
+    ``formulas`` are those that depend on parameters alone (the others wait
+    for the run); ``delay`` is the delay's kind, or None for a choice.
+    """
+
+    where: str
+    formulas: tuple[Formula, ...]
+    delay: str | None
+    #: the names the formulas read
+    reads: frozenset[str]
+
+    def problems(self, values: list[Any]) -> Iterator[tuple[str, str]]:
+        """Each problem at ``values`` as ``(where, message)``."""
+        if self.delay is None:
+            yield from self._choice_problems(values)
+        else:
+            yield from self._delay_problems(values)
+
+    def _choice_problems(self, values: list[Any]) -> Iterator[tuple[str, str]]:
+        total = 0.0
+        for formula in self.formulas:
+            p, error = _evaluate(formula, values)
+            if p is None:
+                yield formula.where, error
+                continue
+            if not -_TOLERANCE <= p <= 1 + _TOLERANCE:
+                yield formula.where, f"probability {formula.text!r} = {p:g} is outside [0, 1]"
+            total += p
+        if total > 1 + _TOLERANCE:
+            yield self.where, f"the choice probabilities sum to {total:.6g} > 1"
+
+    def _delay_problems(self, values: list[Any]) -> Iterator[tuple[str, str]]:
+        assert self.delay is not None
+        args = []
+        for formula in self.formulas:
+            value, error = _evaluate(formula, values)
+            if value is None:
+                yield self.where, error
+                return
+            args.append(value)
+        problem = check_delay_arguments(self.delay, args)
+        if problem:
+            yield self.where, f"delay: {problem}"
 
 
-def _delay_problems(delay: Delay | None, where: str, values: list[Any],
-                    fixed: set[str]) -> Iterator[tuple[str, str]]:
-    if delay is None or delay.constant_args() is not None:
-        return
-    if not all(_constant_in(a, fixed) for a in delay.args):
-        return
-    args = []
-    for formula in delay.args:
-        value, error = _evaluate(formula, values)
-        if value is None:
-            yield where, error
-            return
-        args.append(value)
-    problem = check_delay_arguments(delay.kind, args)
-    if problem:
-        yield where, f"delay: {problem}"
+def _checks(compiled: CompiledScenario, fixed: set[str]) -> list[_Check]:
+    """Every check of formulas over the parameters in ``fixed``, in the order of the events."""
+    checks = []
+    for event in compiled.events:
+        formulas = tuple(branch.probability for branch in event.branches
+                         if branch.probability is not None
+                         and _constant_in(branch.probability, fixed))
+        if formulas:
+            checks.append(_Check(f"events.{event.name}.choose", formulas, None,
+                                 _reads(formulas)))
+        delays = [(event.delay, f"events.{event.name}.after")]
+        if event.repeat is not None:
+            delays.append((event.repeat.every, f"events.{event.name}.repeat.every"))
+        for delay, where in delays:
+            # Literal delays were checked when the scenario was compiled.
+            if delay is None or delay.constant_args() is not None:
+                continue
+            if all(_constant_in(a, fixed) for a in delay.args):
+                checks.append(_Check(where, delay.args, delay.kind, _reads(delay.args)))
+    return checks
+
+
+def _reads(formulas: Sequence[Formula]) -> frozenset[str]:
+    return frozenset().union(*(formula.tree.names() for formula in formulas))
+
+
+def _fixed(compiled: CompiledScenario, uncertainty: bool, overridden: Sequence[str]) -> set[str]:
+    # With two-level runs, parameters drawn per replication are not known in advance.
+    return {name for name, u in zip(compiled.parameter_names, compiled.parameter_uncertainty,
+                                    strict=True)
+            if not uncertainty or u is None or name in overridden}
 
 
 def point_problems(scenario: Scenario, overrides: Mapping[str, float],
@@ -119,19 +177,52 @@ def point_problems(scenario: Scenario, overrides: Mapping[str, float],
         compiled = scenario.compile(overrides)
     except ScenarioError as exc:
         return list(exc.diagnostics)
-    # With two-level runs, parameters drawn per replication are not known in advance.
-    fixed = {name for name, u in zip(compiled.parameter_names, compiled.parameter_uncertainty,
-                                     strict=True)
-             if not uncertainty or u is None or name in overrides}
     values = compiled.initial_values()
-    found: list[tuple[str, str]] = []
-    for event in compiled.events:
-        found += _choice_problems(event, values, fixed)
-        found += _delay_problems(event.delay, f"events.{event.name}.after", values, fixed)
-        if event.repeat is not None:
-            found += _delay_problems(event.repeat.every, f"events.{event.name}.repeat.every",
-                                     values, fixed)
+    found = [problem for check in _checks(compiled, _fixed(compiled, uncertainty, [*overrides]))
+             for problem in check.problems(values)]
     return [Diagnostic(message, path=where, file=_file(scenario)) for where, message in found]
+
+
+def invalid_points(scenario: Scenario, design: Design, uncertainty: bool = False) -> np.ndarray:
+    """A mask of the points of ``design`` at which :func:`point_problems` finds a problem.
+
+    The same verdict for every point, reached without compiling each one (see
+    the module's docstring).  The names varied must be numeric parameters of
+    the scenario (:func:`check_varied_names`).
+    """
+    compiled = scenario.compiled
+    values = np.asarray(design.values, dtype=float).reshape(design.points, len(design.names))
+    invalid = np.zeros(design.points, dtype=bool)
+    # What compiling the point would refuse (Compiler.parameter_value and check_range).
+    for j, name in enumerate(design.names):
+        column = values[:, j]
+        fine = np.isfinite(column)
+        bounds = scenario.spec.parameters[name].range
+        if bounds is not None:
+            fine &= (bounds[0] <= column) & (column <= bounds[1])
+        invalid |= ~fine
+    compiling = np.flatnonzero(~invalid)
+    base = compiled.initial_values()
+    slots = compiled.slots
+    for check in _checks(compiled, _fixed(compiled, uncertainty, design.names)):
+        read = [j for j, name in enumerate(design.names) if name in check.reads]
+        if not read:
+            # The same at every point: the varied values are not among those it reads.
+            if next(check.problems(base), None) is not None:
+                invalid[compiling] = True
+            continue
+        # Distinct cases by their bits, so that no two values a check could tell apart merge.
+        bits = np.ascontiguousarray(values[compiling][:, read]).view(np.uint64)
+        _, first, case_of = np.unique(bits, axis=0, return_index=True, return_inverse=True)
+        bad_case = np.zeros(len(first), dtype=bool)
+        targets = [slots[design.names[j]] for j in read]
+        for case, row in enumerate(compiling[first]):
+            point = list(base)
+            for slot, j in zip(targets, read, strict=True):
+                point[slot] = float(values[row, j])
+            bad_case[case] = next(check.problems(point), None) is not None
+        invalid[compiling[bad_case[case_of.reshape(-1)]]] = True
+    return invalid
 
 
 def _where(diagnostic: Diagnostic) -> str:
@@ -150,24 +241,20 @@ def validate_points(scenario: Scenario, design: Design, uncertainty: bool = Fals
     invalid points, the rest are counted.
     """
     check_varied_names(scenario, design.names)
+    invalid = np.flatnonzero(invalid_points(scenario, design, uncertainty))
+    if not len(invalid):
+        return
     width = len(str(design.points - 1))
-    invalid = 0
     listed: list[Diagnostic] = []
-    for index in range(design.points):
+    for index in map(int, invalid[:MAX_LISTED]):
         values = design.point(index)
+        # Compiled one by one, so that each problem reads as it does for --set.
         problems = point_problems(scenario, values, uncertainty)
-        if not problems:
-            continue
-        invalid += 1
-        if invalid > MAX_LISTED:
-            continue
         # Right-aligned indices first, so that sorted diagnostics keep the points' order.
         prefix = f"point {index:>{width}} ({_describe(values)})"
         listed += [Diagnostic(f"{prefix}: {_where(d)}{d.message}", file=_file(scenario),
                               hint=d.hint) for d in problems]
-    if not invalid:
-        return
-    if invalid > MAX_LISTED:
-        listed.append(Diagnostic(f"{invalid:,} of {design.points:,} points are invalid; "
+    if len(invalid) > MAX_LISTED:
+        listed.append(Diagnostic(f"{len(invalid):,} of {design.points:,} points are invalid; "
                                  f"the first {MAX_LISTED} are listed", file=_file(scenario)))
     raise ScenarioError(listed)
