@@ -140,6 +140,18 @@ def test_an_unreachable_scheduler_leaves_a_resumed_sweep_as_it_was(border_file: 
     assert after == before
 
 
+def test_an_unreachable_scheduler_stops_a_sensitivity_analysis_before_its_directory(
+        border_file: Path, tmp_path: Path) -> None:
+    """`sensitivity --scheduler` with nothing listening: exit 2, the same message, no --out."""
+    pytest.importorskip("SALib")
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    out = tmp_path / "sensitivity"
+    done = escalate_cli("sensitivity", border_file, "--samples", "4", "-n", "20", "-q",
+                        "--scheduler", address, "--connect-timeout", "1", "--out", out)
+    _assert_unreachable(done, address)
+    assert not out.exists()
+
+
 def test_the_connection_time_out_is_short_and_checked() -> None:
     """The default wait for a scheduler is 5 s; a wait that is not a positive number is refused."""
     assert DaskExecutor("tcp://127.0.0.1:9").connect_seconds == 5.0

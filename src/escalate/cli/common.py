@@ -21,6 +21,7 @@ from rich.progress import (
 from ..engine.selection import ENGINES
 from ..errors import Diagnostic, ScenarioError, UsageError
 from ..scenario import Scenario
+from ..sweeps.executors import CONNECT_SECONDS, MAX_CONNECT_SECONDS
 
 __all__ = ["check_executor_options", "check_overrides", "engine_option", "executor_options",
            "overrides_option", "parse_overrides", "progress_bar", "seed_option", "stderr",
@@ -50,12 +51,20 @@ def engine_option(function: F) -> F:
 
 
 def executor_options(function: F) -> F:
-    """``--workers``, ``--scheduler`` and ``--dask-local``: where the points of a command run."""
+    """``--workers``, ``--scheduler`` (with ``--connect-timeout``) and ``--dask-local``.
+
+    Where the points of a command run.
+    """
     options = (
         click.option("--workers", type=click.IntRange(min=1),
                      help="Local worker processes [default: the cores available]."),
         click.option("--scheduler", metavar="tcp://HOST:PORT",
                      help="Run the points on a Dask cluster."),
+        click.option("--connect-timeout", type=click.FloatRange(0, MAX_CONNECT_SECONDS,
+                                                                min_open=True),
+                     metavar="SECONDS",
+                     help=f"With --scheduler: how long to wait for the scheduler to answer "
+                          f"[default: {CONNECT_SECONDS:g}]."),
         click.option("--dask-local", type=click.IntRange(min=1), metavar="N",
                      help="Start a local Dask cluster of N workers and run the points on it."),
     )
@@ -66,11 +75,18 @@ def executor_options(function: F) -> F:
 
 
 def check_executor_options(workers: int | None, scheduler: str | None,
-                           dask_local: int | None) -> None:
-    """Refuse ``--workers`` given with a Dask option; raises :class:`UsageError`."""
+                           dask_local: int | None, connect_timeout: float | None = None) -> float:
+    """Refuse ``--workers`` with a Dask option, or ``--connect-timeout`` without ``--scheduler``.
+
+    Returns the seconds to wait for the scheduler.  Raises :class:`UsageError`.
+    """
     if workers is not None and (scheduler is not None or dask_local is not None):
         raise UsageError("--workers sets local processes; with Dask, the cluster's workers run "
                          "the points")
+    if connect_timeout is not None and scheduler is None:
+        raise UsageError("--connect-timeout is how long to wait for a --scheduler; give one, "
+                         "or leave it out")
+    return CONNECT_SECONDS if connect_timeout is None else connect_timeout
 
 
 def overrides_option(function: F) -> F:

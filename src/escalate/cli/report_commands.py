@@ -172,7 +172,8 @@ def _ranking_table(method: str, data: dict[str, Any], name: str) -> Table:
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def sensitivity(file: Path, method: str, outcomes: tuple[str, ...], samples: int | None,
                 replications: int, seed: int, workers: int | None, scheduler: str | None,
-                dask_local: int | None, out: Path | None, format_: str, quiet: bool) -> None:
+                connect_timeout: float | None, dask_local: int | None, out: Path | None,
+                format_: str, quiet: bool) -> None:
     """Rank the uncertain parameters by their influence on each outcome (SALib).
 
     The sample points run on --workers local processes or a Dask cluster; the
@@ -190,7 +191,7 @@ def sensitivity(file: Path, method: str, outcomes: tuple[str, ...], samples: int
     from ..scenario import load
 
     scenario = load(file)
-    check_executor_options(workers, scheduler, dask_local)
+    connect_seconds = check_executor_options(workers, scheduler, dask_local, connect_timeout)
     if out is not None:
         check_sensitivity_directory(out)
     known = [o.name for o in scenario.compiled.outcomes]
@@ -205,7 +206,8 @@ def sensitivity(file: Path, method: str, outcomes: tuple[str, ...], samples: int
         result = sensitivity_analysis(scenario, method=method,  # type: ignore[arg-type]
                                       samples=samples, replications=replications, seed=seed,
                                       workers=workers, scheduler=scheduler,
-                                      dask_local=dask_local, progress=advance)
+                                      dask_local=dask_local, connect_seconds=connect_seconds,
+                                      progress=advance)
     chosen = list(outcomes) or known
     if format_ == "json":
         click.echo(json.dumps(result.data, indent=2, allow_nan=False))

@@ -19,7 +19,6 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemaining
 from ..errors import UsageError
 from ..scenario import load
 from ..sweeps.design import DESIGNS
-from ..sweeps.executors import CONNECT_SECONDS, MAX_CONNECT_SECONDS
 from ..sweeps.merge import merge_shards
 from ..sweeps.runner import SweepProgress, make_executor, run_sweep
 from .app import cli
@@ -132,10 +131,6 @@ def _log(text: str) -> None:
               help="With --precision: at most this many replications per point "
                    "[default: 100,000].")
 @executor_options
-@click.option("--connect-timeout", type=click.FloatRange(0, MAX_CONNECT_SECONDS, min_open=True),
-              metavar="SECONDS",
-              help=f"With --scheduler: how long to wait for the scheduler to answer "
-                   f"[default: {CONNECT_SECONDS:g}].")
 @click.option("--shard", metavar="I/N",
               help="Run only shard I of N (every N-th point); combine with `escalate merge`.")
 @click.option("--out", type=click.Path(path_type=Path), required=True,
@@ -147,22 +142,18 @@ def _log(text: str) -> None:
 def sweep(context: click.Context, file: Path, vary_items: tuple[str, ...], design: str,
           points: int | None, points_file: Path | None, replications: int, seed: int,
           uncertainty: bool, precision: float | None, max_replications: int | None,
-          workers: int | None, scheduler: str | None, dask_local: int | None,
-          connect_timeout: float | None, shard: str | None, out: Path, resume: bool,
-          engine: str, quiet: bool) -> None:
+          workers: int | None, scheduler: str | None, connect_timeout: float | None,
+          dask_local: int | None, shard: str | None, out: Path, resume: bool, engine: str,
+          quiet: bool) -> None:
     """Run a scenario at every point of a design of parameter values, one row per point.
 
     Exit status 0 when every point ran, 2 for bad input, 3 when some points failed.
     """
     scenario = load(file)
     vary = _parse_vary(vary_items)
-    check_executor_options(workers, scheduler, dask_local)
-    if connect_timeout is not None and scheduler is None:
-        raise UsageError("--connect-timeout is how long to wait for a --scheduler; give one, "
-                         "or leave it out")
+    connect_seconds = check_executor_options(workers, scheduler, dask_local, connect_timeout)
     # Connected to only once the sweep's checks pass, and before its directory is made.
-    executor = make_executor(workers, scheduler, dask_local,
-                             CONNECT_SECONDS if connect_timeout is None else connect_timeout)
+    executor = make_executor(workers, scheduler, dask_local, connect_seconds)
     with _progress(quiet) as progress:
         report = run_sweep(scenario, vary, design=design, points=points,
                            points_file=points_file, replications=replications, seed=seed,

@@ -41,7 +41,7 @@ from ..errors import SimulationError, UsageError
 from ..montecarlo.seeding import normalize_seed
 from ..scenario import Scenario
 from ..sweeps.evaluate import PointTask, SweepContext
-from ..sweeps.executors import Executor
+from ..sweeps.executors import CONNECT_SECONDS, Executor
 from ..sweeps.runner import make_executor
 from .document import Block, Code, Document, Figure, Paragraph, Section, Table
 from .formatting import percent
@@ -188,15 +188,16 @@ def sensitivity_analysis(
     workers: int | None = 1,
     scheduler: Any = None,
     dask_local: int | None = None,
+    connect_seconds: float = CONNECT_SECONDS,
     progress: Callable[[int], None] | None = None,
 ) -> SensitivityResult:
     """Sobol' or Morris indices of every outcome's probability over the uncertain parameters.
 
     ``samples`` is Sobol's base sample size (a power of two, default 64) or the
     number of Morris trajectories (default 10).  ``workers`` (``None``: every
-    core), ``scheduler`` (a Dask address or Client) or ``dask_local`` (a local
-    Dask cluster of that many workers) choose where the sample points run,
-    never what they give.  ``progress`` is called with 1 as each point finishes.
+    core), ``scheduler`` (a Dask address or Client, given ``connect_seconds``
+    to answer) or ``dask_local`` (a local Dask cluster of that many workers)
+    choose where the sample points run, never what they give.  ``progress`` is called with 1 as each point finishes.
     Raises :class:`UsageError` when the scenario has no uncertain parameter or
     an option is out of range, :class:`SimulationError` when a point's
     simulation fails.
@@ -215,7 +216,7 @@ def sensitivity_analysis(
                          "ci90 or an uncertainty distribution to analyse their influence")
     names = [compiled.parameter_names[p] for p in parameters]
     seed_value = normalize_seed(seed)
-    executor = make_executor(workers, scheduler, dask_local)
+    executor = make_executor(workers, scheduler, dask_local, connect_seconds)
     started = time.perf_counter()
     unit = _design(method, names, samples, seed_value)
     values = _values(scenario, parameters, unit, method)
