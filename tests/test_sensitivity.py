@@ -105,6 +105,17 @@ def test_the_command_prints_the_ranking_and_writes_a_directory_with_its_report(
     assert (tmp_path / "sens" / "report_files" / "tornado-war.svg").exists()
 
 
+def test_json_with_out_prints_only_the_json_document(sensitive: Path, tmp_path: Path) -> None:
+    """`--format json --out DIR` keeps stdout a JSON document, as `run --format json --out` does."""
+    done = escalate_cli("sensitivity", sensitive, "--samples", "2", "-n", "20", "--seed", "3",
+                        "--workers", "1", "--format", "json", "--out", tmp_path / "sens", "-q")
+    assert done.returncode == 0, done.stderr
+    printed = json.loads(done.stdout)
+    written = json.loads((tmp_path / "sens" / "indices.json").read_text(encoding="utf-8"))
+    assert printed == written
+    assert (tmp_path / "sens" / "report.html").exists()
+
+
 def test_an_unknown_outcome_is_named(sensitive: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as stop:
         main(["sensitivity", str(sensitive), "--outcome", "peace"])

@@ -223,8 +223,9 @@ def sensitivity(file: Path, method: str, outcomes: tuple[str, ...], samples: int
         data = read_directory(out)
         document = build_sensitivity_document(data, list(outcomes) or None)  # type: ignore[arg-type]
         write_document(document, out / "report.html", "html")
-        stdout.print(f"sensitivity directory: {out} (report: {out / 'report.html'})",
-                     markup=False)
+        if format_ != "json":  # as `run --format json --out`: stdout holds the JSON alone
+            stdout.print(f"sensitivity directory: {out} (report: {out / 'report.html'})",
+                         markup=False)
 
 
 @cli.command()
