@@ -34,6 +34,20 @@ def sensitive(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.fixture(scope="module")
+def written(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A sensitivity directory written by the command as a user types it, with both reports."""
+    root = tmp_path_factory.mktemp("written")
+    scenario = root / "sensitive.yaml"
+    scenario.write_text(SENSITIVE, encoding="utf-8")
+    done = escalate_cli("sensitivity", scenario, "--samples", "2", "-n", "20", "--seed", "5",
+                        "--workers", "1", "--out", root / "sens", "-q")
+    assert done.returncode == 0, done.stderr
+    markdown = escalate_cli("report", root / "sens", "--format", "md")
+    assert markdown.returncode == 0, markdown.stderr
+    return root / "sens"
+
+
 @pytest.mark.parametrize("spec", [
     UncertainParameter("beta", (2.0, 5.0)), UncertainParameter("uniform", (1.0, 3.0)),
     UncertainParameter("triangular", (0.0, 1.0, 4.0)), UncertainParameter("pert", (0.0, 2.0, 10.0)),
@@ -114,6 +128,13 @@ def test_json_with_out_prints_only_the_json_document(sensitive: Path, tmp_path: 
     written = json.loads((tmp_path / "sens" / "indices.json").read_text(encoding="utf-8"))
     assert printed == written
     assert (tmp_path / "sens" / "report.html").exists()
+
+
+@pytest.mark.parametrize("report", ["report.html", "report.md"])
+def test_the_report_gives_the_wall_time_once(written: Path, report: str) -> None:
+    """The provenance table shows the manifest's wall time, not that of indices.json as well."""
+    text = (written / report).read_text(encoding="utf-8")
+    assert text.count("wall time") == 1
 
 
 def test_an_unknown_outcome_is_named(sensitive: Path, capsys: pytest.CaptureFixture[str]) -> None:
