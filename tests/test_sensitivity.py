@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 from pathlib import Path
@@ -34,14 +35,16 @@ def sensitive(tmp_path: Path) -> Path:
     return path
 
 
+WRITTEN_OPTIONS = ("--samples", "2", "-n", "20", "--seed", "5", "--workers", "1", "-q")
+
+
 @pytest.fixture(scope="module")
 def written(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A sensitivity directory written by the command as a user types it, with both reports."""
     root = tmp_path_factory.mktemp("written")
     scenario = root / "sensitive.yaml"
     scenario.write_text(SENSITIVE, encoding="utf-8")
-    done = escalate_cli("sensitivity", scenario, "--samples", "2", "-n", "20", "--seed", "5",
-                        "--workers", "1", "--out", root / "sens", "-q")
+    done = escalate_cli("sensitivity", scenario, *WRITTEN_OPTIONS, "--out", root / "sens")
     assert done.returncode == 0, done.stderr
     markdown = escalate_cli("report", root / "sens", "--format", "md")
     assert markdown.returncode == 0, markdown.stderr
@@ -135,6 +138,21 @@ def test_the_report_gives_the_wall_time_once(written: Path, report: str) -> None
     """The provenance table shows the manifest's wall time, not that of indices.json as well."""
     text = (written / report).read_text(encoding="utf-8")
     assert text.count("wall time") == 1
+
+
+def test_the_manifest_records_the_command_and_when_the_analysis_ran(written: Path) -> None:
+    """As a run's manifest: the command line, start and finish (UTC) and wall time, and status."""
+    manifest = json.loads((written / "manifest.json").read_text(encoding="utf-8"))
+    scenario = str(written.parent / "sensitive.yaml")
+    assert manifest["command"][1:] == ["sensitivity", scenario, *WRITTEN_OPTIONS, "--out",
+                                       str(written)]
+    started = dt.datetime.fromisoformat(manifest["started"])
+    finished = dt.datetime.fromisoformat(manifest["finished"])
+    assert started.utcoffset() == finished.utcoffset() == dt.timedelta(0)
+    assert started <= finished <= dt.datetime.now(dt.UTC)
+    indices = json.loads((written / "indices.json").read_text(encoding="utf-8"))
+    assert manifest["wall_seconds"] == indices["wall_seconds"]
+    assert manifest["status"] == "completed"
 
 
 def test_an_unknown_outcome_is_named(sensitive: Path, capsys: pytest.CaptureFixture[str]) -> None:

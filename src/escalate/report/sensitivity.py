@@ -28,6 +28,7 @@ whatever order the points run.
 from __future__ import annotations
 
 import math
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ from ..distributions import UncertainParameter
 from ..errors import SimulationError, UsageError
 from ..montecarlo.seeding import normalize_seed
 from ..scenario import Scenario
+from ..sweeps.checkpoint import now
 from ..sweeps.evaluate import PointTask, SweepContext
 from ..sweeps.executors import CONNECT_SECONDS, Executor
 from ..sweeps.runner import make_executor
@@ -108,6 +110,9 @@ class SensitivityResult:
     #: where the points ran, as the manifest records it (never part of ``data``: the
     #: results do not depend on it)
     executor: dict[str, Any] = field(default_factory=lambda: {"kind": "serial", "workers": 1})
+    #: when the analysis started and finished (UTC, as manifests record times)
+    started: str = ""
+    finished: str = ""
 
 
 def _design(method: Method, names: list[str], samples: int, seed: int) -> np.ndarray:
@@ -217,6 +222,7 @@ def sensitivity_analysis(
     names = [compiled.parameter_names[p] for p in parameters]
     seed_value = normalize_seed(seed)
     executor = make_executor(workers, scheduler, dask_local, connect_seconds)
+    started_at = now()
     started = time.perf_counter()
     unit = _design(method, names, samples, seed_value)
     values = _values(scenario, parameters, unit, method)
@@ -257,7 +263,7 @@ def sensitivity_analysis(
         "outcomes": outcome_data,
         "wall_seconds": round(time.perf_counter() - started, 3),
     }
-    return SensitivityResult(data, values, outputs, ran_on)
+    return SensitivityResult(data, values, outputs, ran_on, started_at, now())
 
 
 def check_sensitivity_directory(out: Any) -> None:
@@ -307,7 +313,8 @@ def write_sensitivity_directory(result: SensitivityResult, scenario: Scenario, o
         "samples": result.data["samples"], "points": result.data["points"],
         "replications": result.data["replications_per_point"],
         "outcomes": list(outcomes), "executor": result.executor,
-        "wall_seconds": result.data["wall_seconds"], "versions": versions(),
+        "started": result.started, "finished": result.finished,
+        "wall_seconds": result.data["wall_seconds"], "command": sys.argv, "versions": versions(),
         "status": "completed",
     })
 
