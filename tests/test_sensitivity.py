@@ -155,6 +155,71 @@ def test_the_manifest_records_the_command_and_when_the_analysis_ran(written: Pat
     assert manifest["status"] == "completed"
 
 
+def test_the_default_engine_is_auto_and_the_manifest_says_which_ran(written: Path) -> None:
+    """Without --engine, auto runs the border scenario on the batch engine, as `run` would."""
+    manifest = json.loads((written / "manifest.json").read_text(encoding="utf-8"))
+    indices = json.loads((written / "indices.json").read_text(encoding="utf-8"))
+    assert (manifest["engine"], manifest["engines"]) == ("auto", ["batch"])
+    assert (indices["engine"], indices["engines"]) == ("auto", ["batch"])
+    assert "batch (asked for: auto)" in (written / "report.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("engine", ["reference", "batch"])
+def test_engine_choice_is_recorded_with_the_engines_that_ran(
+        sensitive: Path, tmp_path: Path, engine: str) -> None:
+    """`--engine` reaches the points; manifest and indices name it and the engines that ran."""
+    with pytest.raises(SystemExit) as stop:
+        main(["sensitivity", str(sensitive), "--samples", "2", "-n", "20", "--workers", "1",
+              "--engine", engine, "--out", str(tmp_path / "sens"), "-q"])
+    assert stop.value.code == 0
+    for name in ("manifest.json", "indices.json"):
+        written = json.loads((tmp_path / "sens" / name).read_text(encoding="utf-8"))
+        assert (written["engine"], written["engines"]) == (engine, [engine])
+
+
+def test_every_point_runs_on_the_engine_asked_for(sensitive: Path) -> None:
+    """A point's probabilities are those of ``escalate.run`` on the same engine, and the two
+    engines' differ (same distributions, not the same numbers), so the engine reached it."""
+    scenario = escalate.load(sensitive)
+    outputs = {}
+    for engine in ("reference", "batch"):
+        result = sensitivity_analysis(scenario, method="morris", samples=2, replications=40,
+                                      seed=6, engine=engine)
+        names = [p["name"] for p in result.data["parameters"]]
+        for values, probabilities in zip(result.samples, result.outputs, strict=True):
+            plain = escalate.run(scenario, replications=40, seed=6, keep_replications=False,
+                                 overrides=dict(zip(names, map(float, values), strict=True)),
+                                 engine=engine)
+            assert probabilities.tolist() == (plain.aggregator.outcome_counts / 40).tolist()
+        outputs[engine] = result.outputs
+    assert outputs["reference"].tolist() != outputs["batch"].tolist()
+
+
+def test_an_engine_that_cannot_run_the_scenario_is_refused_before_anything_runs(
+        tmp_path: Path) -> None:
+    """`--engine batch` on a fan-out the batch engine cannot hold exits 2 and writes nothing;
+    auto runs it on the reference engine, as `run` does."""
+    wide = SENSITIVE.replace("then: [south_decides]}",
+                             "then: [south_decides" + ", aside" * 40 + "]}\n"
+                             "  aside: {after: 1 day}")
+    path = write_scenario(tmp_path, wide)
+    done = escalate_cli("sensitivity", path, "--samples", "2", "-n", "20", "--workers", "1",
+                        "--engine", "batch", "--out", tmp_path / "sens", "-q")
+    assert done.returncode == 2
+    assert ("the batch engine cannot run this: event 'clash' schedules 41 occurrences at once"
+            in done.stderr)
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "sens").exists()
+    result = sensitivity_analysis(escalate.load(path), samples=2, replications=20, seed=1)
+    assert (result.data["engine"], result.data["engines"]) == ("auto", ["reference"])
+
+
+def test_the_library_refuses_an_unknown_engine(sensitive: Path) -> None:
+    with pytest.raises(UsageError, match="engine must be one of auto, reference, batch, "
+                                         "found 'fast'"):
+        sensitivity_analysis(escalate.load(sensitive), engine="fast")
+
+
 def test_an_unknown_outcome_is_named(sensitive: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as stop:
         main(["sensitivity", str(sensitive), "--outcome", "peace"])

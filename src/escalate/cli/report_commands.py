@@ -13,7 +13,13 @@ from rich.text import Text
 
 from ..errors import UsageError
 from .app import cli
-from .common import check_executor_options, executor_options, progress_bar, stdout
+from .common import (
+    check_executor_options,
+    engine_option,
+    executor_options,
+    progress_bar,
+    stdout,
+)
 
 #: exit status of `compare --fail-if-changed` when an outcome moved (errors use 2 to 4)
 CHANGED_EXIT = 1
@@ -163,6 +169,7 @@ def _ranking_table(method: str, data: dict[str, Any], name: str) -> Table:
 @click.option("-n", "--replications", type=click.IntRange(1, 10**7), default=200,
               show_default=True, help="Replications per sample point.")
 @click.option("--seed", type=click.IntRange(min=0), default=20241117, show_default=True)
+@engine_option
 @executor_options
 @click.option("--out", type=click.Path(path_type=Path),
               help="Write a sensitivity directory (manifest, indices, samples) and its "
@@ -171,13 +178,14 @@ def _ranking_table(method: str, data: dict[str, Any], name: str) -> Table:
               show_default=True)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def sensitivity(file: Path, method: str, outcomes: tuple[str, ...], samples: int | None,
-                replications: int, seed: int, workers: int | None, scheduler: str | None,
-                connect_timeout: float | None, dask_local: int | None, out: Path | None,
-                format_: str, quiet: bool) -> None:
+                replications: int, seed: int, engine: str, workers: int | None,
+                scheduler: str | None, connect_timeout: float | None, dask_local: int | None,
+                out: Path | None, format_: str, quiet: bool) -> None:
     """Rank the uncertain parameters by their influence on each outcome (SALib).
 
     The sample points run on --workers local processes or a Dask cluster; the
-    indices are the same whichever runs them.
+    indices are the same whichever runs them.  --engine chooses the engine of
+    every point's run, as for `run` and `sweep`.
     """
     from ..report.optional import require
 
@@ -205,7 +213,7 @@ def sensitivity(file: Path, method: str, outcomes: tuple[str, ...], samples: int
     with progress_bar(total, "sample points", not quiet) as advance:
         result = sensitivity_analysis(scenario, method=method,  # type: ignore[arg-type]
                                       samples=samples, replications=replications, seed=seed,
-                                      workers=workers, scheduler=scheduler,
+                                      engine=engine, workers=workers, scheduler=scheduler,
                                       dask_local=dask_local, connect_seconds=connect_seconds,
                                       progress=advance)
     chosen = list(outcomes) or known

@@ -38,6 +38,7 @@ import numpy as np
 
 from .. import __version__
 from ..distributions import UncertainParameter
+from ..engine.selection import choose_engine
 from ..errors import SimulationError, UsageError
 from ..montecarlo.seeding import normalize_seed
 from ..scenario import Scenario
@@ -142,17 +143,19 @@ def _values(scenario: Scenario, parameters: list[int], unit: np.ndarray,
 
 
 def _evaluate(scenario: Scenario, names: list[str], values: np.ndarray, replications: int,
-              seed: int, executor: Executor,
-              progress: Callable[[int], None] | None) -> np.ndarray:
+              seed: int, engine: str, executor: Executor,
+              progress: Callable[[int], None] | None) -> tuple[np.ndarray, list[str]]:
     """Every point's outcome probabilities, in point order whatever order the points finish in.
 
-    Every point runs on the same replication streams (common random numbers).
+    Every point runs on the same replication streams (common random numbers),
+    on the ``engine`` asked for.  Also returns the engines that ran, sorted.
     Raises :class:`SimulationError` for the first point whose simulation fails.
     """
     context = SweepContext.of(scenario, tuple(names), seed=seed, replications=replications,
-                              common_random_numbers=True)
+                              engine=engine, common_random_numbers=True)
     tasks = (PointTask(i, tuple(float(v) for v in row)) for i, row in enumerate(values))
     outputs = np.empty((len(values), len(scenario.compiled.outcomes)))
+    engines: set[str] = set()
     for result in executor.map(context, tasks):
         if not result.ok:
             where = ", ".join(f"{name}={value:.6g}"
@@ -161,9 +164,10 @@ def _evaluate(scenario: Scenario, names: list[str], values: np.ndarray, replicat
                                   f"{result.error}")
         # The same division as the replication counts over the replications, to the bit.
         outputs[result.point] = [outcome.probability for outcome in result.outcomes]
+        engines.add(result.engine)
         if progress is not None:
             progress(1)
-    return outputs
+    return outputs, sorted(engines)
 
 
 def _analyse(method: Method, names: list[str], unit: np.ndarray, y: np.ndarray,
@@ -190,6 +194,7 @@ def sensitivity_analysis(
     samples: int | None = None,
     replications: int = 200,
     seed: int | None = None,
+    engine: str = "auto",
     workers: int | None = 1,
     scheduler: Any = None,
     dask_local: int | None = None,
@@ -199,13 +204,17 @@ def sensitivity_analysis(
     """Sobol' or Morris indices of every outcome's probability over the uncertain parameters.
 
     ``samples`` is Sobol's base sample size (a power of two, default 64) or the
-    number of Morris trajectories (default 10).  ``workers`` (``None``: every
-    core), ``scheduler`` (a Dask address or Client, given ``connect_seconds``
-    to answer) or ``dask_local`` (a local Dask cluster of that many workers)
-    choose where the sample points run, never what they give.  ``progress`` is called with 1 as each point finishes.
-    Raises :class:`UsageError` when the scenario has no uncertain parameter or
-    an option is out of range, :class:`SimulationError` when a point's
-    simulation fails.
+    number of Morris trajectories (default 10).  ``engine`` (``auto``,
+    ``reference`` or ``batch``, as for :func:`escalate.run`) runs every
+    point; the two engines give the same distributions but not the same
+    numbers.  ``workers`` (``None``: every core), ``scheduler`` (a Dask
+    address or Client, given ``connect_seconds`` to answer) or ``dask_local``
+    (a local Dask cluster of that many workers) choose where the sample
+    points run, never what they give.  ``progress`` is called with 1 as each
+    point finishes.  Raises :class:`UsageError` when the scenario has no
+    uncertain parameter, an option is out of range or the engine cannot run
+    the scenario (before any point runs), :class:`SimulationError` when a
+    point's simulation fails.
     """
     if method not in METHODS:
         raise UsageError(f"method must be one of {', '.join(METHODS)}, found {method!r}")
@@ -220,6 +229,7 @@ def sensitivity_analysis(
         raise UsageError(f"{scenario.name!r} has no uncertain parameter; give parameters a "
                          "ci90 or an uncertainty distribution to analyse their influence")
     names = [compiled.parameter_names[p] for p in parameters]
+    choose_engine(compiled, engine)  # an unknown engine, or one that cannot run it, stops here
     seed_value = normalize_seed(seed)
     executor = make_executor(workers, scheduler, dask_local, connect_seconds)
     started_at = now()
@@ -228,8 +238,8 @@ def sensitivity_analysis(
     values = _values(scenario, parameters, unit, method)
     with executor:
         ran_on = executor.describe()
-        outputs = _evaluate(scenario, names, values, replications, seed_value, executor,
-                            progress)
+        outputs, engines = _evaluate(scenario, names, values, replications, seed_value,
+                                     engine, executor, progress)
     outcome_data = {}
     for k, outcome in enumerate(compiled.outcomes):
         y = outputs[:, k]
@@ -255,6 +265,8 @@ def sensitivity_analysis(
         "points": len(values),
         "replications_per_point": replications,
         "seed": seed_value,
+        "engine": engine,
+        "engines": engines,
         "quantiles": list(SOBOL_QUANTILES if method == "sobol" else MORRIS_QUANTILES),
         "parameters": [{"name": name, "label": spec.parameters[name].label,
                         "distribution": compiled.parameter_uncertainty[p].describe(),  # type: ignore[union-attr]
@@ -310,6 +322,7 @@ def write_sensitivity_directory(result: SensitivityResult, scenario: Scenario, o
         "scenario": {"path": str(scenario.path) if scenario.path else None, "name": scenario.name,
                      "sha256": scenario.sha256, "resolved": scenario.resolved()},
         "method": result.data["method"], "seed": result.data["seed"],
+        "engine": result.data["engine"], "engines": result.data["engines"],
         "samples": result.data["samples"], "points": result.data["points"],
         "replications": result.data["replications_per_point"],
         "outcomes": list(outcomes), "executor": result.executor,
@@ -346,6 +359,13 @@ def noise_sentence(data: Mapping[str, Any], entry: Mapping[str, Any]) -> str:
     if share > NOISE_WARNING:
         text += "; that is large: run again with more --replications"
     return text + "."
+
+
+def _engine_rows(result: Mapping[str, Any]) -> list[list[str]]:
+    """The engines that ran the points and the one asked for (none before they were recorded)."""
+    if "engine" not in result:
+        return []
+    return [["engine", f"{', '.join(result['engines'])} (asked for: {result['engine']})"]]
 
 
 def build_sensitivity_document(data: SensitivityData, outcomes: Sequence[str] | None = None) -> Document:
@@ -405,8 +425,8 @@ def build_sensitivity_document(data: SensitivityData, outcomes: Sequence[str] | 
         sections.append(Section(f"Sensitivity of {label}", blocks, f"outcome-{len(sections)}"))
     sections.append(Section("How this analysis was made", [
         # The wall time is the manifest's, among the provenance rows.
-        Table(["", ""], [["seed", str(result["seed"])], *provenance_rows(data.manifest)],
-              kind="provenance")], "provenance"))
+        Table(["", ""], [["seed", str(result["seed"])], *_engine_rows(result),
+                         *provenance_rows(data.manifest)], kind="provenance")], "provenance"))
     name = data.spec.name if data.spec is not None else data.label
     return Document(name, f"Sensitivity analysis ({method}) of the outcome probabilities to the "
                     "uncertain parameters", sections,
