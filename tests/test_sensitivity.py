@@ -51,18 +51,38 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root / "sens"
 
 
-@pytest.mark.parametrize("spec", [
+UNCERTAINTIES = [
     UncertainParameter("beta", (2.0, 5.0)), UncertainParameter("uniform", (1.0, 3.0)),
     UncertainParameter("triangular", (0.0, 1.0, 4.0)), UncertainParameter("pert", (0.0, 2.0, 10.0)),
     UncertainParameter("lognormal", (3.0, 0.4)), UncertainParameter("normal", (1.0, 2.0)),
     UncertainParameter("logitnormal", (-1.0, 0.5)),
     UncertainParameter("truncnormal", (0.0, 1.0, -0.5, math.nan)),
-])
+]
+DRAWS = 40_000
+#: Dvoretzky-Kiefer-Wolfowitz with Massart's constant: the empirical distribution function of
+#: DRAWS independent draws is within DKW_EPSILON of the true one everywhere, except with
+#: probability 2 exp(-2 DRAWS DKW_EPSILON^2).  That is 0.001 / 8 here, so that the eight
+#: distributions share a family-wise error rate of 0.001 (Bonferroni); DKW_EPSILON = 0.011.
+FAMILY_ERROR_RATE = 0.001
+DKW_EPSILON = math.sqrt(math.log(2 * len(UNCERTAINTIES) / FAMILY_ERROR_RATE) / (2 * DRAWS))
+
+
+@pytest.mark.parametrize("spec", UNCERTAINTIES)
 def test_quantiles_agree_with_the_distribution_the_runs_draw_from(spec: UncertainParameter) -> None:
-    draws = np.asarray(draw_uncertain(spec, np.random.default_rng(0), 40_000))
-    probabilities = np.array([0.1, 0.5, 0.9])
-    assert quantile(spec, probabilities) == pytest.approx(np.quantile(draws, probabilities),
-                                                          rel=0.03, abs=0.02)
+    """Each empirical quantile of the draws lies between the quantile function at p - epsilon
+    and at p + epsilon, for every p at once (the DKW band).
+
+    np.quantile interpolates between the order statistics floor((n - 1) p) + 1 and + 2, where
+    the empirical distribution function is within 2 / n of p: hence the 2 / n.
+    """
+    draws = np.asarray(draw_uncertain(spec, np.random.default_rng(0), DRAWS))
+    probabilities = np.linspace(0.02, 0.98, 49)
+    empirical = np.quantile(draws, probabilities)
+    slack = DKW_EPSILON + 2 / DRAWS
+    too_low = probabilities[empirical < quantile(spec, probabilities - slack)]
+    too_high = probabilities[empirical > quantile(spec, probabilities + slack)]
+    assert too_low.tolist() == []
+    assert too_high.tolist() == []
 
 
 def test_sobol_ranks_the_parameter_that_matters_first_and_gives_an_unused_one_nothing(
@@ -78,7 +98,37 @@ def test_sobol_ranks_the_parameter_that_matters_first_and_gives_an_unused_one_no
     assert result.data["points"] == 16 * (3 + 2)
     noise = strike["noise"]
     assert 0 < noise["share"] < 0.2
-    assert noise["sd"] == pytest.approx(math.sqrt(0.3 * 0.7 / 149), rel=0.35)
+    # The documented estimate, exactly: the binomial variance y (1 - y) / (n - 1) of each
+    # point's estimate y, averaged over the points.
+    y = result.outputs[:, list(result.data["outcomes"]).index("strike")]
+    assert noise["sd"] == math.sqrt(float(np.mean(y * (1 - y))) / (150 - 1))
+    assert noise["share"] == float(np.mean(y * (1 - y))) / (150 - 1) / float(np.var(y))
+
+
+def test_the_noise_is_the_binomial_error_of_the_points_own_probabilities(
+        sensitive: Path) -> None:
+    """The noise estimate matches the closed form: strike happens when south retaliates,
+    4 days after a decision that comes at day 2 on average (after day 176, past the 180-day
+    horizon, with probability e^-88), so a point's strike probability is its p_retaliate, p,
+    and the mean of y (1 - y) over the points, (n - 1) times the noise variance, estimates
+    the mean of p (1 - p).
+
+    Hoeffding: each point's estimate y is within t of its p except with probability
+    2 exp(-2 n t^2); t is chosen so that the points together fail with probability 0.001
+    (union bound, whatever the dependence of common random numbers).  Then
+    |y (1 - y) - p (1 - p)| = |y - p| |1 - y - p| <= t (|1 - 2 p| + t) at every point.
+    """
+    replications, error_rate = 4000, 0.001
+    result = sensitivity_analysis(escalate.load(sensitive), method="sobol", samples=2,
+                                  replications=replications, seed=12)
+    points = result.data["points"]
+    t = math.sqrt(math.log(2 * points / error_rate) / (2 * replications))
+    names = [p["name"] for p in result.data["parameters"]]
+    p = result.samples[:, names.index("p_retaliate")]
+    sd = result.data["outcomes"]["strike"]["noise"]["sd"]
+    estimate = sd**2 * (replications - 1)
+    bound = float(np.mean(t * (np.abs(1 - 2 * p) + t)))
+    assert abs(estimate - float(np.mean(p * (1 - p)))) <= bound
 
 
 def test_morris_screening_ranks_the_parameters(sensitive: Path) -> None:
