@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import html
 import json
 import re
 from html.parser import HTMLParser
@@ -19,6 +20,7 @@ from report_helpers import (
     run_directory,
 )
 
+import escalate
 from escalate.report.html import safe_url
 from escalate.report.markdown import escape_markdown
 from escalate.report.writer import write_report
@@ -232,3 +234,19 @@ def test_markdown_escaping_neutralises_markup() -> None:
     assert escape_markdown(HOSTILE) == (
         "&lt;script&gt;alert\\('x'\\)&lt;/script&gt; &amp; &lt;img src=x onerror=alert\\(1\\)&gt; "
         "\\*bold\\* \\| \\[link\\]\\(javascript:alert\\(1\\)\\) \" onmouseover=\"alert\\(4\\)")
+
+
+@pytest.mark.parametrize("format_", ["html", "md"])
+def test_a_sweep_report_shows_when_the_sweep_started_and_finished_and_its_wall_time(
+        tmp_path: Path, format_: str) -> None:
+    (tmp_path / "border.yaml").write_text(BORDER, encoding="utf-8")
+    escalate.sweep(tmp_path / "border.yaml", {"p_retaliate": [0.2, 0.6]}, replications=20,
+                   seed=3, out=tmp_path / "sweep")
+    timings = json.loads((tmp_path / "sweep" / "manifest.json").read_text())["timings"]
+    text = write_report(tmp_path / "sweep", format_)[0].read_text()
+    text = re.sub(r"<[^>]*>", " ", text)  # table cells as text, in either format
+    shown = escape_markdown if format_ == "md" else html.escape
+    for key in ("started", "finished"):
+        assert re.search(rf"{key}\W+{re.escape(shown(timings[key]))}", text), key
+    wall_time = shown(f"{timings['wall_seconds']:.1f} s")
+    assert re.search(rf"wall time\W+{re.escape(wall_time)}", text)

@@ -266,11 +266,12 @@ def provenance_rows(manifest: Mapping[str, Any]) -> list[list[Inline | Sequence[
         ["scenario file", str(scenario.get("path") or "–")],
         ["scenario SHA-256", Code(str(scenario.get("sha256") or "–"))],
     ]
-    for key, label in (("started", "started"), ("finished", "finished")):
-        if manifest.get(key):
-            rows.append([label, str(manifest[key])])
-    if manifest.get("wall_seconds") is not None:
-        rows.append(["wall time", f"{float(manifest['wall_seconds']):.1f} s"])
+    # A sweep keeps its times under `timings`; runs and sensitivity analyses at the top level.
+    timings = manifest.get("timings")
+    times: Mapping[str, Any] = timings if isinstance(timings, Mapping) else manifest
+    rows.extend([key, str(times[key])] for key in ("started", "finished") if times.get(key))
+    if times.get("wall_seconds") is not None:
+        rows.append(["wall time", f"{float(times['wall_seconds']):.1f} s"])
     versions = manifest.get("versions") or {}
     if versions:
         rows.append(["versions", ", ".join(f"{k} {v}" for k, v in versions.items())])
