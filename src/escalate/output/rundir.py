@@ -39,7 +39,7 @@ from ..engine.records import ReplicationRecord
 from ..errors import OutputError
 from .destination import MANIFEST, check_output_directory
 
-__all__ = ["RUN_FORMAT", "EventLogWriter", "ReplicationWriter", "RunDirectory", "versions",
+__all__ = ["RUN_FORMAT", "EventLogWriter", "ReplicationWriter", "RunDirectory", "now", "versions",
            "write_json"]
 
 #: the ``format`` a run directory's manifest declares
@@ -47,6 +47,11 @@ RUN_FORMAT = "escalate-run/1"
 SUMMARY = "summary.json"
 REPLICATIONS = "replications.csv"
 EVENTS = "events.csv"
+
+
+def now() -> str:
+    """The current UTC time as every manifest records it (ISO 8601, to the second)."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def versions() -> dict[str, str]:
@@ -189,7 +194,7 @@ class RunDirectory:
         return handle
 
     def __enter__(self) -> Self:
-        self.manifest["started"] = _now()
+        self.manifest["started"] = now()
         return self
 
     def record_start(self) -> None:
@@ -250,7 +255,7 @@ class RunDirectory:
     def _write_manifest(self, status: str) -> None:
         self.manifest.update(
             status=status,
-            finished=_now() if status != "running" else None,
+            finished=now() if status != "running" else None,
             wall_seconds=round(time.perf_counter() - self._started, 3),
             command=sys.argv,
             versions=versions(),
@@ -267,7 +272,3 @@ class RunDirectory:
         """Write ``summary.json`` once every streamed row is on disk; it marks the run complete."""
         self.close_files()
         write_json(self.path / SUMMARY, summary)
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")

@@ -41,8 +41,8 @@ from ..distributions import UncertainParameter
 from ..engine.selection import choose_engine
 from ..errors import SimulationError, UsageError
 from ..montecarlo.seeding import normalize_seed
+from ..output.rundir import now
 from ..scenario import Scenario
-from ..sweeps.checkpoint import now
 from ..sweeps.evaluate import PointTask, SweepContext
 from ..sweeps.executors import CONNECT_SECONDS, Executor
 from ..sweeps.runner import make_executor

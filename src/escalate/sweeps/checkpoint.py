@@ -17,7 +17,6 @@ final table is byte-identical to an uninterrupted run's.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import re
@@ -42,7 +41,6 @@ __all__ = [
     "SweepDirectory",
     "check_sweep_directory",
     "identity",
-    "now",
     "package_versions",
     "point_file",
     "read_manifest",
@@ -53,11 +51,6 @@ MANIFEST = "manifest.json"
 POINTS = "points"
 LOCK = ".lock"
 _POINT_FILE = re.compile(r"^(\d{8,})\.json$")
-
-
-def now() -> str:
-    """The current UTC time as recorded in manifests."""
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def package_versions() -> dict[str, str]:

@@ -22,13 +22,12 @@ import numpy as np
 
 from ..errors import OutputError, UsageError
 from ..output.destination import check_output_directory
-from ..output.rundir import write_json
+from ..output.rundir import now, write_json
 from .checkpoint import (
     FORMAT,
     MANIFEST,
     POINTS,
     identity,
-    now,
     package_versions,
     point_file,
     read_manifest,

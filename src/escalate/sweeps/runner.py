@@ -25,13 +25,13 @@ from ..errors import UsageError
 from ..montecarlo.precision import DEFAULT_MAX_REPLICATIONS, check_precision
 from ..montecarlo.runner import check_replications
 from ..montecarlo.seeding import SeedLike, design_rng, normalize_seed
+from ..output.rundir import now
 from ..scenario import Scenario, load
 from .checkpoint import (
     FORMAT,
     MemoryStore,
     SweepDirectory,
     check_sweep_directory,
-    now,
     package_versions,
 )
 from .design import Design, ParameterInfo, build_design
