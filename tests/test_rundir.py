@@ -7,12 +7,14 @@ import datetime as dt
 import hashlib
 import json
 import textwrap
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import escalate
+from escalate.output.rundir import versions
 from escalate.workflow import run_to_directory
 
 SEED = 314159
@@ -92,6 +94,14 @@ def test_manifest_records_how_the_run_was_made(completed: Path) -> None:
     assert manifest["versions"]["escalate"] == escalate.__version__
     assert isinstance(manifest["command"], list)
     assert manifest["command"]
+
+
+def test_versions_list_the_extras_installed_and_leave_out_the_others() -> None:
+    """An optional package a result may depend on is listed only when it is installed."""
+    found = versions(("scipy", "no-such-package-installed"))
+    assert found["scipy"] == metadata.version("scipy")
+    assert "no-such-package-installed" not in found
+    assert found["escalate"] == escalate.__version__
 
 
 def test_manifest_records_status_and_timings(completed: Path) -> None:

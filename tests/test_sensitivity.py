@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -203,6 +204,15 @@ def test_the_manifest_records_the_command_and_when_the_analysis_ran(written: Pat
     indices = json.loads((written / "indices.json").read_text(encoding="utf-8"))
     assert manifest["wall_seconds"] == indices["wall_seconds"]
     assert manifest["status"] == "completed"
+
+
+def test_the_manifest_records_the_versions_of_the_packages_that_decide_the_indices(
+        written: Path) -> None:
+    """Besides a run's packages, SALib (sampling and analysis) and scipy (quantile functions)."""
+    versions = json.loads((written / "manifest.json").read_text(encoding="utf-8"))["versions"]
+    assert {"python", "escalate", "numpy", "simpy", "pydantic"} <= set(versions)
+    assert versions["SALib"] == metadata.version("SALib")
+    assert versions["scipy"] == metadata.version("scipy")
 
 
 def test_the_default_engine_is_auto_and_the_manifest_says_which_ran(written: Path) -> None:

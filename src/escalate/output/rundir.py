@@ -54,14 +54,20 @@ def now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-def versions() -> dict[str, str]:
-    """Versions of Python and the packages that decide the numbers."""
+def versions(extras: Sequence[str] = ()) -> dict[str, str]:
+    """Versions of Python and the packages that decide the numbers.
+
+    The packages every run uses are always listed (``unknown`` when their
+    version cannot be found); the optional ``extras`` a result also depends
+    on are listed when installed.
+    """
     found = {"python": platform.python_version()}
-    for package in ("escalate", "numpy", "simpy", "pydantic"):
+    for package in ("escalate", "numpy", "simpy", "pydantic", *extras):
         try:
             found[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
-            found[package] = "unknown"
+            if package not in extras:
+                found[package] = "unknown"
     return found
 
 

@@ -67,6 +67,9 @@ MORRIS_QUANTILES = (0.05, 0.95)
 MORRIS_LEVELS = 4
 #: noise above this share of the variance across points earns a warning
 NOISE_WARNING = 0.10
+#: the packages besides a run's that decide the indices: SALib samples and analyses,
+#: scipy gives the quantile functions
+SENSITIVITY_PACKAGES = ("SALib", "scipy")
 
 
 def quantile(spec: UncertainParameter, u: np.ndarray) -> np.ndarray:
@@ -327,7 +330,8 @@ def write_sensitivity_directory(result: SensitivityResult, scenario: Scenario, o
         "replications": result.data["replications_per_point"],
         "outcomes": list(outcomes), "executor": result.executor,
         "started": result.started, "finished": result.finished,
-        "wall_seconds": result.data["wall_seconds"], "command": sys.argv, "versions": versions(),
+        "wall_seconds": result.data["wall_seconds"], "command": sys.argv,
+        "versions": versions(SENSITIVITY_PACKAGES),
         "status": "completed",
     })
 

@@ -21,7 +21,6 @@ import json
 import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from importlib import metadata
 from pathlib import Path
 from typing import IO, Any
 
@@ -54,14 +53,12 @@ _POINT_FILE = re.compile(r"^(\d{8,})\.json$")
 
 
 def package_versions() -> dict[str, str]:
-    """The versions a run directory records, and those of the sweep extras installed."""
-    found = versions()
-    for package in ("scipy", "pandas", "pyarrow", "dask", "distributed"):
-        try:
-            found[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            continue
-    return found
+    """The versions a run directory records, and those of the sweep extras installed.
+
+    scipy draws the ``lhs`` and ``sobol`` designs; pandas and pyarrow write
+    the table; Dask runs the points.
+    """
+    return versions(("scipy", "pandas", "pyarrow", "dask", "distributed"))
 
 
 def point_file(directory: Path, index: int) -> Path:
