@@ -14,6 +14,21 @@ RUNTIME_FAILURE = BORDER.replace("retaliation: p_retaliate,",
                                  'retaliation: "p_retaliate * (level + 1)",')
 assert RUNTIME_FAILURE != BORDER
 
+#: the message of the batch engine refusing a scenario made by :func:`with_wide_fan_out`
+WIDE_FAN_OUT_REFUSED = ("the batch engine cannot run this: event 'clash' schedules 41 "
+                        "occurrences at once")
+
+
+def with_wide_fan_out(text: str) -> str:
+    """The border scenario (or a variant) whose first event schedules more occurrences at once
+    than the batch engine holds, so only the reference engine can run it."""
+    wide = text.replace("then: [south_decides]}",
+                        "then: [south_decides" + ", aside" * 40 + "]}\n"
+                        "  aside: {after: 1 day}")
+    assert wide != text
+    return wide
+
+
 #: a small grid of the border scenario (3 x 2 points)
 GRID = ("--vary", "p_retaliate=0.1,0.3,0.5", "--vary", "retaliation_delay=1,4")
 

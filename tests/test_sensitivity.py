@@ -11,7 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import BORDER
-from sweep_helpers import RUNTIME_FAILURE, escalate_cli, write_scenario
+from sweep_helpers import (
+    RUNTIME_FAILURE,
+    WIDE_FAN_OUT_REFUSED,
+    escalate_cli,
+    with_wide_fan_out,
+    write_scenario,
+)
 
 import escalate
 from escalate.cli import main
@@ -259,15 +265,11 @@ def test_an_engine_that_cannot_run_the_scenario_is_refused_before_anything_runs(
         tmp_path: Path) -> None:
     """`--engine batch` on a fan-out the batch engine cannot hold exits 2 and writes nothing;
     auto runs it on the reference engine, as `run` does."""
-    wide = SENSITIVE.replace("then: [south_decides]}",
-                             "then: [south_decides" + ", aside" * 40 + "]}\n"
-                             "  aside: {after: 1 day}")
-    path = write_scenario(tmp_path, wide)
+    path = write_scenario(tmp_path, with_wide_fan_out(SENSITIVE))
     done = escalate_cli("sensitivity", path, "--samples", "2", "-n", "20", "--workers", "1",
                         "--engine", "batch", "--out", tmp_path / "sens", "-q")
     assert done.returncode == 2
-    assert ("the batch engine cannot run this: event 'clash' schedules 41 occurrences at once"
-            in done.stderr)
+    assert WIDE_FAN_OUT_REFUSED in done.stderr
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "sens").exists()
     result = sensitivity_analysis(escalate.load(path), samples=2, replications=20, seed=1)

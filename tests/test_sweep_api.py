@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import BORDER
-from sweep_helpers import RUNTIME_FAILURE
+from sweep_helpers import RUNTIME_FAILURE, WIDE_FAN_OUT_REFUSED, with_wide_fan_out
 
 import escalate
 from escalate import OutputError, UsageError
@@ -219,3 +220,13 @@ def test_importing_escalate_needs_no_sweep_extras() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_an_engine_that_cannot_run_the_scenario_is_refused_before_anything_runs(
+        tmp_path: Path) -> None:
+    """engine="batch" on a fan-out the batch engine cannot hold raises UsageError, writing
+    nothing, rather than failing every point."""
+    wide = escalate.loads(with_wide_fan_out(BORDER), "wide.yaml")
+    with pytest.raises(UsageError, match=re.escape(WIDE_FAN_OUT_REFUSED)):
+        escalate.sweep(wide, VARY, replications=10, engine="batch", out=tmp_path / "sweep")
+    assert not (tmp_path / "sweep").exists()

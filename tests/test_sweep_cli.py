@@ -6,7 +6,16 @@ import json
 from pathlib import Path
 
 import pytest
-from sweep_helpers import GRID, RUNTIME_FAILURE, escalate_cli, table_bytes, write_scenario
+from conftest import BORDER
+from sweep_helpers import (
+    GRID,
+    RUNTIME_FAILURE,
+    WIDE_FAN_OUT_REFUSED,
+    escalate_cli,
+    table_bytes,
+    with_wide_fan_out,
+    write_scenario,
+)
 
 
 @pytest.mark.slow
@@ -154,3 +163,15 @@ def test_engine_choice_reaches_every_point(border_file: Path, tmp_path: Path,
     assert done.returncode == 0, done.stderr
     manifest = json.loads((tmp_path / "sweep" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["engines"] == [engine]
+
+
+def test_an_engine_that_cannot_run_the_scenario_exits_2_before_anything_runs(
+        tmp_path: Path) -> None:
+    """`--engine batch` on a fan-out the batch engine cannot hold is refused once, up front."""
+    path = write_scenario(tmp_path, with_wide_fan_out(BORDER))
+    done = escalate_cli("sweep", path, *GRID, "-n", "10", "--workers", "1", "--quiet",
+                        "--engine", "batch", "--out", tmp_path / "sweep")
+    assert done.returncode == 2, done.stderr
+    assert WIDE_FAN_OUT_REFUSED in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "sweep").exists()

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from ..engine.selection import choose_engine
 from ..errors import UsageError
 from ..montecarlo.precision import DEFAULT_MAX_REPLICATIONS, check_precision
 from ..montecarlo.runner import check_replications
@@ -147,13 +148,17 @@ def run_sweep(
     With ``out``, every finished point is kept in the sweep directory and the
     table is written there; without, results stay in memory.  Raises
     :class:`ScenarioError` for invalid points and :class:`UsageError` for bad
-    options or an ``out`` that cannot hold this sweep (both before anything
-    runs), :class:`OutputError` when the directory cannot be written.  Points
+    options, an ``engine`` that cannot run the scenario or an ``out`` that
+    cannot hold this sweep (all before anything runs), :class:`OutputError`
+    when the directory cannot be written.  Points
     whose simulation fails do not raise: they are counted in ``failures``.
     """
     if not isinstance(scenario, Scenario):
         scenario = load(scenario)
     check_replications(replications)
+    if engine is not None:
+        # Checked once here rather than failing at every point.
+        choose_engine(scenario.compiled, engine)
     if max_replications is not None and precision is None:
         raise UsageError("--max-replications bounds an adaptive run: give --precision too")
     if precision is not None:
@@ -330,8 +335,9 @@ def sweep(
     :func:`escalate.run` when given.
 
     Raises :class:`ScenarioError` for invalid points, :class:`UsageError` for
-    bad options or an ``out`` that cannot hold this sweep, :class:`OutputError`
-    for a directory that cannot be written.  Failed points are rows with
+    bad options, an ``engine`` that cannot run the scenario or an ``out`` that
+    cannot hold this sweep, :class:`OutputError` for a directory that cannot be
+    written.  Failed points are rows with
     ``status == "failed"`` and their ``error``.
     """
     executor = make_executor(workers, scheduler, dask_local, connect_seconds)
