@@ -277,3 +277,27 @@ def test_ctrl_c_during_a_sweep_exits_130_and_resumes_to_the_same_table(
     resumed = run_measured([*arguments, "--resume"], timeout=120)
     assert resumed.returncode == 0, resumed.stderr
     assert table_bytes(out) == table_bytes(whole)
+
+
+def test_ctrl_c_during_a_sensitivity_analysis_exits_130_and_leaves_it_interrupted(
+        border_file: Path, tmp_path: Path) -> None:
+    """SIGINT while the points run: exit 130, manifest `interrupted`, no indices or samples."""
+    out = tmp_path / "sens"
+
+    def interrupt(process: subprocess.Popen[bytes], _folder: Path) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and process.poll() is None:
+            if (out / "manifest.json").exists() and _manifest(out)["status"] == "running":
+                time.sleep(0.5)  # inside the first point's replications
+                process.send_signal(signal.SIGINT)
+                return
+            time.sleep(0.005)
+        raise AssertionError("the analysis ended or stalled before its manifest was written")
+
+    measured = run_measured(["sensitivity", str(border_file), "--samples", "2", "-n", "10000000",
+                             "--workers", "1", "--engine", "reference", "--quiet",
+                             "--out", str(out)], timeout=60, while_running=interrupt)
+    assert measured.returncode == 130, measured.stderr[-2000:]
+    assert "Traceback" not in measured.stderr
+    assert _manifest(out)["status"] == "interrupted"
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json"]

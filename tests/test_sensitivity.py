@@ -208,7 +208,8 @@ def test_the_manifest_records_the_command_and_when_the_analysis_ran(written: Pat
     assert started.utcoffset() == finished.utcoffset() == dt.timedelta(0)
     assert started <= finished <= dt.datetime.now(dt.UTC)
     indices = json.loads((written / "indices.json").read_text(encoding="utf-8"))
-    assert manifest["wall_seconds"] == indices["wall_seconds"]
+    # The manifest's wall time also covers writing the files.
+    assert indices["wall_seconds"] <= manifest["wall_seconds"] < indices["wall_seconds"] + 1
     assert manifest["status"] == "completed"
 
 
@@ -359,6 +360,26 @@ def test_a_point_whose_simulation_fails_is_named_with_its_values(tmp_path: Path)
     with pytest.raises(SimulationError,
                        match=r"sample point \d+ \(p_retaliate=0\.[5-9]\d*\) failed: "):
         sensitivity_analysis(scenario, samples=8, replications=50, seed=1)
+
+
+def test_a_failed_analysis_exits_3_and_its_manifest_says_failed_with_the_error(
+        sensitive: Path, tmp_path: Path) -> None:
+    """As a run's: the manifest records status `failed` and the error, and the files of the
+    analysis the directory held before are gone rather than presented as this one's."""
+    out = tmp_path / "sens"
+    done = escalate_cli("sensitivity", sensitive, *WRITTEN_OPTIONS, "--out", out)
+    assert done.returncode == 0, done.stderr
+    failing = write_scenario(tmp_path, RUNTIME_FAILURE)
+    done = escalate_cli("sensitivity", failing, "--samples", "8", "-n", "50", "--seed", "1",
+                        "--workers", "1", "-q", "--out", out)
+    assert done.returncode == 3, done.stderr
+    assert "Traceback" not in done.stderr
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["status"] == "failed"
+    assert manifest["error"].startswith("SimulationError: sample point ")
+    assert manifest["scenario"]["path"] == str(failing)
+    assert manifest["finished"] is not None
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json"]
 
 
 @pytest.mark.slow

@@ -186,27 +186,19 @@ def sensitivity(file: Path, method: str, outcomes: tuple[str, ...], samples: int
     The sample points run on --workers local processes or a Dask cluster; the
     indices are the same whichever runs them.  --engine chooses the engine of
     every point's run, as for `run` and `sweep`.
+
+    Exit status 0 when done, 2 for bad input, 3 when a point's simulation
+    fails (the manifest in --out then says `failed`, with the error).
     """
     from ..report.optional import require
 
     require("SALib")
     require("scipy")
-    from ..report.sensitivity import (
-        check_sensitivity_directory,
-        sensitivity_analysis,
-        write_sensitivity_directory,
-    )
+    from ..report.sensitivity import sensitivity_analysis
     from ..scenario import load
 
     scenario = load(file)
     connect_seconds = check_executor_options(workers, scheduler, dask_local, connect_timeout)
-    if out is not None:
-        check_sensitivity_directory(out)
-    known = [o.name for o in scenario.compiled.outcomes]
-    unknown = [name for name in outcomes if name not in known]
-    if unknown:
-        raise UsageError(f"unknown outcome {unknown[0]!r}; the scenario's outcomes are "
-                         f"{', '.join(known)}")
     parameters = len(scenario.compiled.uncertain_parameters)
     base = samples or (64 if method == "sobol" else 10)
     total = base * (parameters + 2) if method == "sobol" else base * (parameters + 1)
@@ -215,8 +207,8 @@ def sensitivity(file: Path, method: str, outcomes: tuple[str, ...], samples: int
                                       samples=samples, replications=replications, seed=seed,
                                       engine=engine, workers=workers, scheduler=scheduler,
                                       dask_local=dask_local, connect_seconds=connect_seconds,
-                                      progress=advance)
-    chosen = list(outcomes) or known
+                                      out=out, outcomes=outcomes, progress=advance)
+    chosen = list(outcomes) or list(result.data["outcomes"])
     if format_ == "json":
         click.echo(json.dumps(result.data, indent=2, allow_nan=False))
     else:
@@ -227,7 +219,6 @@ def sensitivity(file: Path, method: str, outcomes: tuple[str, ...], samples: int
         from ..report.sensitivity import build_sensitivity_document
         from ..report.writer import write_document
 
-        write_sensitivity_directory(result, scenario, out, outcomes=list(outcomes))
         data = read_directory(out)
         document = build_sensitivity_document(data, list(outcomes) or None)  # type: ignore[arg-type]
         write_document(document, out / "report.html", "html")

@@ -167,23 +167,48 @@ class RunDirectory:
     ``running`` and on exit with ``completed``, ``failed`` (with the error) or
     ``interrupted``.  Raises :class:`UsageError` before anything is written
     when the path is a file, lies under one, or is a directory that holds
-    anything but a run (:func:`~escalate.output.destination.check_output_directory`),
-    and :class:`OutputError` when the directory or one of its files cannot be
-    written.
+    anything but a run (:meth:`check`), and :class:`OutputError` when the
+    directory or one of its files cannot be written.
+
+    Other kinds of output recorded the same way (a sensitivity analysis)
+    subclass it, setting the class attributes below.
     """
 
-    def __init__(self, path: str | Path, *, overwrite: bool = True) -> None:
+    #: the manifest ``format`` of the output kept in such a directory
+    format = RUN_FORMAT
+    #: the files of an earlier output that replacing it removes first
+    outputs: tuple[str, ...] = (SUMMARY, REPLICATIONS, EVENTS)
+    #: the optional packages whose versions the manifest records besides a run's
+    packages: tuple[str, ...] = ()
+    #: what to do about a path that cannot hold this output
+    hint = "choose a new or empty directory, or the directory of a run to replace"
+
+    @classmethod
+    def check(cls, path: str | Path, *, overwrite: bool = True) -> str | None:
+        """Refuse a path that cannot hold this output; return the format of one it holds.
+
+        Writes nothing.  Raises :class:`UsageError` for a file, a path under
+        one, or a directory of anything else
+        (:func:`~escalate.output.destination.check_output_directory`).
+        """
+        return check_output_directory(path, cls.format, reuse=overwrite, hint=cls.hint)
+
+    def __init__(self, path: str | Path, *, overwrite: bool = True,
+                 started: float | None = None) -> None:
+        """Check ``path`` and make the directory.
+
+        The wall time runs from ``started``, a :func:`time.perf_counter`
+        reading, when the work began before its directory could be made.
+        """
         self.path = Path(path)
         self.manifest: dict[str, Any] = {}
         self.files: list[IO[str]] = []
-        self._started = time.perf_counter()
+        self._started = time.perf_counter() if started is None else started
         # Every mistake in the path is found here, before the run starts (exit 2).
-        found = check_output_directory(
-            self.path, RUN_FORMAT, reuse=overwrite,
-            hint="choose a new or empty directory, or the directory of a run to replace")
+        found = self.check(self.path, overwrite=overwrite)
         try:
             if found is not None:
-                for name in (SUMMARY, REPLICATIONS, EVENTS):
+                for name in self.outputs:
                     (self.path / name).unlink(missing_ok=True)
             self.path.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -264,7 +289,7 @@ class RunDirectory:
             finished=now() if status != "running" else None,
             wall_seconds=round(time.perf_counter() - self._started, 3),
             command=sys.argv,
-            versions=versions(),
+            versions=versions(self.packages),
         )
         try:
             names = [p.name for p in self.path.iterdir()]

@@ -27,11 +27,13 @@ whatever order the points run.
 
 from __future__ import annotations
 
+import contextlib
+import csv
 import math
-import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -39,9 +41,9 @@ import numpy as np
 from .. import __version__
 from ..distributions import UncertainParameter
 from ..engine.selection import choose_engine
-from ..errors import SimulationError, UsageError
+from ..errors import OutputError, SimulationError, UsageError
 from ..montecarlo.seeding import normalize_seed
-from ..output.rundir import now
+from ..output.rundir import RunDirectory, write_json
 from ..scenario import Scenario
 from ..sweeps.evaluate import PointTask, SweepContext
 from ..sweeps.executors import CONNECT_SECONDS, Executor
@@ -53,6 +55,7 @@ from .rundata import SENSITIVITY_FORMAT, SensitivityData
 
 __all__ = [
     "METHODS",
+    "SensitivityDirectory",
     "SensitivityResult",
     "build_sensitivity_document",
     "quantile",
@@ -70,6 +73,8 @@ NOISE_WARNING = 0.10
 #: the packages besides a run's that decide the indices: SALib samples and analyses,
 #: scipy gives the quantile functions
 SENSITIVITY_PACKAGES = ("SALib", "scipy")
+INDICES = "indices.json"
+SAMPLES = "samples.csv"
 
 
 def quantile(spec: UncertainParameter, u: np.ndarray) -> np.ndarray:
@@ -114,9 +119,6 @@ class SensitivityResult:
     #: where the points ran, as the manifest records it (never part of ``data``: the
     #: results do not depend on it)
     executor: dict[str, Any] = field(default_factory=lambda: {"kind": "serial", "workers": 1})
-    #: when the analysis started and finished (UTC, as manifests record times)
-    started: str = ""
-    finished: str = ""
 
 
 def _design(method: Method, names: list[str], samples: int, seed: int) -> np.ndarray:
@@ -202,6 +204,8 @@ def sensitivity_analysis(
     scheduler: Any = None,
     dask_local: int | None = None,
     connect_seconds: float = CONNECT_SECONDS,
+    out: str | Path | None = None,
+    outcomes: Sequence[str] = (),
     progress: Callable[[int], None] | None = None,
 ) -> SensitivityResult:
     """Sobol' or Morris indices of every outcome's probability over the uncertain parameters.
@@ -213,11 +217,16 @@ def sensitivity_analysis(
     numbers.  ``workers`` (``None``: every core), ``scheduler`` (a Dask
     address or Client, given ``connect_seconds`` to answer) or ``dask_local``
     (a local Dask cluster of that many workers) choose where the sample
-    points run, never what they give.  ``progress`` is called with 1 as each
-    point finishes.  Raises :class:`UsageError` when the scenario has no
-    uncertain parameter, an option is out of range or the engine cannot run
-    the scenario (before any point runs), :class:`SimulationError` when a
-    point's simulation fails.
+    points run, never what they give.  With ``out``, the analysis is recorded
+    in a sensitivity directory (:class:`SensitivityDirectory`), also when it
+    fails or is interrupted; ``outcomes`` are those its report ranks (all by
+    default).  ``progress`` is called with 1 as each point finishes.
+
+    Raises :class:`UsageError` when the scenario has no uncertain parameter,
+    an option or outcome name is wrong, the engine cannot run the scenario or
+    ``out`` cannot hold the analysis (before any point runs and anything is
+    written), :class:`SimulationError` when a point's simulation fails,
+    :class:`OutputError` when the directory cannot be written.
     """
     if method not in METHODS:
         raise UsageError(f"method must be one of {', '.join(METHODS)}, found {method!r}")
@@ -231,20 +240,69 @@ def sensitivity_analysis(
     if not parameters:
         raise UsageError(f"{scenario.name!r} has no uncertain parameter; give parameters a "
                          "ci90 or an uncertainty distribution to analyse their influence")
+    known = [outcome.name for outcome in compiled.outcomes]
+    unknown = [name for name in outcomes if name not in known]
+    if unknown:
+        raise UsageError(f"unknown outcome {unknown[0]!r}; the scenario's outcomes are "
+                         f"{', '.join(known)}")
     names = [compiled.parameter_names[p] for p in parameters]
     choose_engine(compiled, engine)  # an unknown engine, or one that cannot run it, stops here
+    if out is not None:
+        SensitivityDirectory.check(out)
     seed_value = normalize_seed(seed)
     executor = make_executor(workers, scheduler, dask_local, connect_seconds)
-    started_at = now()
     started = time.perf_counter()
     unit = _design(method, names, samples, seed_value)
     values = _values(scenario, parameters, unit, method)
-    with executor:
+    with contextlib.ExitStack() as running:
+        # Entered before the directory is made: a Dask scheduler that cannot be reached
+        # leaves no directory behind.
+        running.enter_context(executor)
         ran_on = executor.describe()
+        directory = None if out is None else running.enter_context(
+            SensitivityDirectory(out, started=started))
+        if directory is not None:
+            directory.manifest.update(
+                format=SENSITIVITY_FORMAT,
+                scenario={"path": str(scenario.path) if scenario.path else None,
+                          "name": scenario.name, "sha256": scenario.sha256,
+                          "resolved": scenario.resolved()},
+                method=method, seed=seed_value, engine=engine, samples=samples,
+                points=len(values), replications=replications, outcomes=list(outcomes),
+                executor=ran_on)
+            directory.record_start()
         outputs, engines = _evaluate(scenario, names, values, replications, seed_value,
                                      engine, executor, progress)
-    outcome_data = {}
-    for k, outcome in enumerate(compiled.outcomes):
+        spec = compiled.spec
+        data = {
+            "method": method,
+            "samples": samples,
+            "points": len(values),
+            "replications_per_point": replications,
+            "seed": seed_value,
+            "engine": engine,
+            "engines": engines,
+            "quantiles": list(SOBOL_QUANTILES if method == "sobol" else MORRIS_QUANTILES),
+            "parameters": [{"name": name, "label": spec.parameters[name].label,
+                            "distribution": compiled.parameter_uncertainty[p].describe(),  # type: ignore[union-attr]
+                            "low": float(values[:, j].min()), "high": float(values[:, j].max())}
+                           for j, (name, p) in enumerate(zip(names, parameters, strict=True))],
+            "outcomes": _outcome_indices(scenario, method, names, unit, outputs, replications,
+                                         seed_value),
+            "wall_seconds": round(time.perf_counter() - started, 3),
+        }
+        result = SensitivityResult(data, values, outputs, ran_on)
+        if directory is not None:
+            directory.manifest["engines"] = engines
+            _write_results(directory, result)
+    return result
+
+
+def _outcome_indices(scenario: Scenario, method: Method, names: list[str], unit: np.ndarray,
+                     outputs: np.ndarray, replications: int, seed: int) -> dict[str, Any]:
+    """Per outcome: mean, variance, replication noise, and the indices with their ranking."""
+    found = {}
+    for k, outcome in enumerate(scenario.compiled.outcomes):
         y = outputs[:, k]
         variance = float(np.var(y))
         noise_variance = float(np.mean(y * (1 - y))) / max(replications - 1, 1)
@@ -256,84 +314,41 @@ def sensitivity_analysis(
         if variance <= 0:
             entry.update(constant=True, indices={}, ranking=[])
         else:
-            indices = _analyse(method, names, unit, y, seed_value)
+            indices = _analyse(method, names, unit, y, seed)
             key = "ST" if method == "sobol" else "mu_star"
             entry.update(constant=False, indices=indices,
                          ranking=sorted(names, key=lambda n: -indices[n][key]))
-        outcome_data[outcome.name] = entry
-    spec = compiled.spec
-    data = {
-        "method": method,
-        "samples": samples,
-        "points": len(values),
-        "replications_per_point": replications,
-        "seed": seed_value,
-        "engine": engine,
-        "engines": engines,
-        "quantiles": list(SOBOL_QUANTILES if method == "sobol" else MORRIS_QUANTILES),
-        "parameters": [{"name": name, "label": spec.parameters[name].label,
-                        "distribution": compiled.parameter_uncertainty[p].describe(),  # type: ignore[union-attr]
-                        "low": float(values[:, j].min()), "high": float(values[:, j].max())}
-                       for j, (name, p) in enumerate(zip(names, parameters, strict=True))],
-        "outcomes": outcome_data,
-        "wall_seconds": round(time.perf_counter() - started, 3),
-    }
-    return SensitivityResult(data, values, outputs, ran_on, started_at, now())
+        found[outcome.name] = entry
+    return found
 
 
-def check_sensitivity_directory(out: Any) -> None:
-    """Refuse an ``out`` that is a file, or a non-empty directory of anything else.
+class SensitivityDirectory(RunDirectory):
+    """A sensitivity analysis's directory, recorded as a run's is, whatever happens.
 
-    Called before the analysis runs, so that a wrong ``--out`` costs nothing.
-    Raises :class:`UsageError`.
+    Holds ``manifest.json`` (status ``running``, then ``completed``,
+    ``failed`` with the error, or ``interrupted``), and once the analysis is
+    done ``indices.json`` and ``samples.csv``; the command adds ``report.html``.
     """
-    from ..output.destination import check_output_directory
 
-    check_output_directory(out, SENSITIVITY_FORMAT, hint=(
-        "choose a new or empty directory, or that of a sensitivity analysis to replace"))
+    format = SENSITIVITY_FORMAT
+    outputs = (INDICES, SAMPLES, "report.html")
+    packages = SENSITIVITY_PACKAGES
+    hint = "choose a new or empty directory, or that of a sensitivity analysis to replace"
 
 
-def write_sensitivity_directory(result: SensitivityResult, scenario: Scenario, out: Any,
-                                outcomes: Sequence[str] = ()) -> None:
-    """Write ``manifest.json``, ``indices.json`` and ``samples.csv`` into directory ``out``.
-
-    Raises :class:`UsageError` for an ``out`` that :func:`check_sensitivity_directory`
-    refuses, :class:`OutputError` when a file cannot be written.
-    """
-    import csv
-    from pathlib import Path
-
-    from ..errors import OutputError
-    from ..output.rundir import versions, write_json
-
-    check_sensitivity_directory(out)
-    out = Path(out)
+def _write_results(directory: SensitivityDirectory, result: SensitivityResult) -> None:
+    """Write ``samples.csv`` and ``indices.json``; raise OutputError if that fails."""
+    names = [p["name"] for p in result.data["parameters"]]
+    handle = directory.open(SAMPLES)
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        names = [p["name"] for p in result.data["parameters"]]
-        outcomes = list(result.data["outcomes"])
-        with open(out / "samples.csv", "w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle, lineterminator="\n")
-            writer.writerow(["point", *names, *outcomes])
-            for i, (row, y) in enumerate(zip(result.samples, result.outputs, strict=True)):
-                writer.writerow([i, *map(repr, map(float, row)), *map(repr, map(float, y))])
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(["point", *names, *result.data["outcomes"]])
+        for i, (row, y) in enumerate(zip(result.samples, result.outputs, strict=True)):
+            writer.writerow([i, *map(repr, map(float, row)), *map(repr, map(float, y))])
     except OSError as exc:
-        raise OutputError(f"cannot write {out}: {exc.strerror or exc}") from exc
-    write_json(out / "indices.json", result.data)
-    write_json(out / "manifest.json", {
-        "format": SENSITIVITY_FORMAT,
-        "scenario": {"path": str(scenario.path) if scenario.path else None, "name": scenario.name,
-                     "sha256": scenario.sha256, "resolved": scenario.resolved()},
-        "method": result.data["method"], "seed": result.data["seed"],
-        "engine": result.data["engine"], "engines": result.data["engines"],
-        "samples": result.data["samples"], "points": result.data["points"],
-        "replications": result.data["replications_per_point"],
-        "outcomes": list(outcomes), "executor": result.executor,
-        "started": result.started, "finished": result.finished,
-        "wall_seconds": result.data["wall_seconds"], "command": sys.argv,
-        "versions": versions(SENSITIVITY_PACKAGES),
-        "status": "completed",
-    })
+        raise OutputError(f"cannot write {directory.path / SAMPLES}: "
+                          f"{exc.strerror or exc}") from exc
+    write_json(directory.path / INDICES, result.data)
 
 
 def index_columns(method: str) -> tuple[str, ...]:
