@@ -54,6 +54,11 @@ class Scenario:
         resolved: dict[str, Any] = json.loads(self.spec.model_dump_json(by_alias=True))
         return resolved
 
+    def provenance(self) -> dict[str, Any]:
+        """What an output's manifest records of the scenario: file, name, hash, resolved content."""
+        return {"path": str(self.path) if self.path else None, "name": self.name,
+                "sha256": self.sha256, "resolved": self.resolved()}
+
 
 def _build(data: Any, source_map: SourceMap, text: str, path: Path | None) -> Scenario:
     if not isinstance(data, dict):

@@ -64,9 +64,7 @@ def run_to_directory(
     with RunDirectory(out) as directory:
         directory.manifest.update(
             format=RUN_FORMAT,
-            scenario={"path": str(scenario.path) if scenario.path else None,
-                      "name": scenario.name, "sha256": scenario.sha256,
-                      "resolved": scenario.resolved()},
+            scenario=scenario.provenance(),
             overrides=dict(overrides or {}),
             seed=seed_value,
             replications=replications,

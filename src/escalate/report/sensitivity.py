@@ -264,9 +264,7 @@ def sensitivity_analysis(
         if directory is not None:
             directory.manifest.update(
                 format=SENSITIVITY_FORMAT,
-                scenario={"path": str(scenario.path) if scenario.path else None,
-                          "name": scenario.name, "sha256": scenario.sha256,
-                          "resolved": scenario.resolved()},
+                scenario=scenario.provenance(),
                 method=method, seed=seed_value, engine=engine, samples=samples,
                 points=len(values), replications=replications, outcomes=list(outcomes),
                 executor=ran_on)

@@ -257,9 +257,7 @@ def _manifest(scenario: Scenario, grid: Design, context: SweepContext, executor:
               shard: tuple[int, int] | None, selected: int) -> dict[str, Any]:
     manifest: dict[str, Any] = {
         "format": FORMAT,
-        "scenario": {"path": str(scenario.path) if scenario.path else None,
-                     "name": scenario.name, "sha256": scenario.sha256,
-                     "resolved": scenario.resolved()},
+        "scenario": scenario.provenance(),
         "design": grid.describe(),
         "seed": context.seed,
         "replications": context.replications,
