@@ -308,6 +308,28 @@ def test_extreme_nesting_is_an_error_not_a_crash() -> None:
         read_yaml_text("a: " + "[" * 600 + "]" * 600 + "\n")
 
 
+@pytest.mark.parametrize("levels", [1_000, 100_000])
+def test_nesting_past_libyamls_own_limit_is_placed_where_ours_is_crossed(levels: int) -> None:
+    """libyaml (PyYAML 6.0.4 and later) stops at 1,000 levels before yielding the tokens where
+    the limit of 64 is crossed; the refusal still names that place."""
+    assert problems("x: " + "[" * levels + "]" * levels + "\n") == [
+        (1, 68, "nested more than 64 levels deep")]
+
+
+def test_nesting_is_found_when_the_fast_scanner_stops(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever stops libyaml's scanner early, the Python scanner still finds the limit."""
+    import yaml
+
+    class Stopping(yaml.SafeLoader):
+        def get_token(self) -> yaml.Token:
+            raise yaml.scanner.ScannerError(problem="stopped")
+
+    monkeypatch.setattr(yaml, "CSafeLoader", Stopping, raising=False)
+    # deeper than the Python parser can recurse: only the scan can place the problem
+    assert problems("a: " + "[" * 5_000 + "]" * 5_000 + "\n", Limits(max_depth=3)) == [
+        (1, 7, "nested more than 3 levels deep")]
+
+
 def test_string_size_limit() -> None:
     """A single value longer than the limit is refused with its length."""
     assert problems("name: " + "x" * 11 + "\n", Limits(max_string_chars=10)) == [

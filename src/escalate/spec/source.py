@@ -261,7 +261,17 @@ def _check_nesting(text: str, file: str, limits: Limits) -> None:
     once.  Syntax errors are left to the parser, which reports them with more
     context.
     """
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    fast = getattr(yaml, "CSafeLoader", None)
+    if fast is not None and _scan(fast, text, file, limits):
+        return
+    # No libyaml, or it stopped: recent libyaml refuses nesting past its own limit
+    # (1,000 levels) before yielding the tokens where ours is passed. The Python
+    # scanner, slower but with no limit of its own, finds ours.
+    _scan(yaml.SafeLoader, text, file, limits)
+
+
+def _scan(loader: Any, text: str, file: str, limits: Limits) -> bool:
+    """:func:`_check_nesting` with one scanner; False if the scanner itself stopped."""
     scanner = loader(text)
     depth = 0
     values = 0
@@ -298,9 +308,10 @@ def _check_nesting(text: str, file: str, limits: Limits) -> None:
     except ScenarioError:
         raise
     except (yaml.YAMLError, ValueError):
-        return
+        return False
     finally:
         scanner.dispose()
+    return True
 
 
 def _too_many_values(mark: Any, file: str, limits: Limits) -> ScenarioError:
