@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -37,6 +40,13 @@ def escalate_cli(*args: str | Path, timeout: float = 180) -> subprocess.Complete
     """Run ``python -m escalate ARGS`` as a user would, and capture its output."""
     return subprocess.run([sys.executable, "-m", "escalate", *map(str, args)],
                           capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def kill_a_worker_process() -> None:
+    """SIGKILL one of this process's worker processes, as an out-of-memory killer would."""
+    workers = multiprocessing.active_children()
+    assert workers, "no worker process to kill"
+    os.kill(workers[0].pid, signal.SIGKILL)  # type: ignore[arg-type]
 
 
 def write_scenario(directory: Path, text: str, name: str = "scenario.yaml") -> Path:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import sys
 from importlib import metadata
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from sweep_helpers import (
     RUNTIME_FAILURE,
     WIDE_FAN_OUT_REFUSED,
     escalate_cli,
+    kill_a_worker_process,
     with_wide_fan_out,
     write_scenario,
 )
@@ -380,6 +382,26 @@ def test_a_failed_analysis_exits_3_and_its_manifest_says_failed_with_the_error(
     assert manifest["scenario"]["path"] == str(failing)
     assert manifest["finished"] is not None
     assert sorted(p.name for p in out.iterdir()) == ["manifest.json"]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
+def test_a_lost_worker_process_fails_the_analysis_without_offering_a_resume(
+        sensitive: Path, tmp_path: Path) -> None:
+    """A sensitivity analysis keeps no points and has no --resume: the error does not say so."""
+    killed: list[int] = []
+
+    def kill_once(_: int) -> None:
+        if not killed:
+            kill_a_worker_process()
+            killed.append(1)
+
+    with pytest.raises(SimulationError, match="a worker process died") as failure:
+        sensitivity_analysis(escalate.load(sensitive), samples=8, replications=50, seed=1,
+                             workers=2, out=tmp_path / "sens", progress=kill_once)
+    assert "resume" not in str(failure.value)
+    manifest = json.loads((tmp_path / "sens" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["status"] == "failed"
+    assert "resume" not in manifest["error"]
 
 
 @pytest.mark.slow

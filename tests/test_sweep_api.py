@@ -12,12 +12,18 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import BORDER
-from sweep_helpers import RUNTIME_FAILURE, WIDE_FAN_OUT_REFUSED, with_wide_fan_out
+from sweep_helpers import (
+    RUNTIME_FAILURE,
+    WIDE_FAN_OUT_REFUSED,
+    kill_a_worker_process,
+    with_wide_fan_out,
+)
 
 import escalate
-from escalate import OutputError, UsageError
+from escalate import OutputError, SimulationError, UsageError
 from escalate.sweeps import merge_shards
-from escalate.sweeps.executors import parse_shard, shard_points
+from escalate.sweeps.executors import ProcessExecutor, parse_shard, shard_points
+from escalate.sweeps.runner import SweepProgress, run_sweep
 from escalate.sweeps.table import OUTCOME_FIELDS
 
 VARY = {"p_retaliate": "0.1,0.4", "retaliation_delay": "2,5"}
@@ -106,6 +112,26 @@ def test_a_failing_point_is_recorded_and_the_sweep_goes_on(tmp_path: Path) -> No
     manifest = table.attrs["manifest"]
     assert manifest["failures"] == 1
     assert manifest["failed_points"] == [{"point": 1, "error": failed["error"]}]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
+@pytest.mark.parametrize("kept", [True, False])
+def test_a_lost_worker_process_offers_a_resume_only_for_a_sweep_kept_on_disk(
+        border: escalate.Scenario, tmp_path: Path, kept: bool) -> None:
+    """With --out the finished points are kept and --resume continues; without, nothing is."""
+    def kill_once(update: SweepProgress) -> None:
+        if update.done == 1:
+            kill_a_worker_process()
+
+    out = tmp_path / "sweep" if kept else None
+    with pytest.raises(SimulationError, match="a worker process died") as failure:
+        run_sweep(border, {"p_retaliate": "0.1:0.5:20"}, replications=50, seed=1, out=out,
+                  executor=ProcessExecutor(2), progress=kill_once)
+    if kept:
+        assert f"the finished points are kept in {out}: continue with --resume" in str(
+            failure.value)
+    else:
+        assert "resume" not in str(failure.value)
 
 
 def test_shards_partition_the_points() -> None:

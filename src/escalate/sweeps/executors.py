@@ -139,8 +139,7 @@ class ProcessExecutor:
                 for future in finished:
                     yield future.result()
         except BrokenProcessPool as exc:
-            raise SimulationError("a worker process died (out of memory?); the finished points "
-                                  "are saved: continue with --resume") from exc
+            raise SimulationError("a worker process died (out of memory?)") from exc
 
     def __enter__(self) -> Self:
         return self
@@ -293,8 +292,7 @@ class DaskExecutor:
             except distributed.KilledWorker as exc:
                 if attempts >= self.RETRIES:
                     raise SimulationError(f"point {task.point}: its Dask workers kept dying "
-                                          f"({exc}); the finished points are saved: continue "
-                                          "with --resume") from exc
+                                          f"({exc})") from exc
                 retry = self._submit(context, task)
                 running[retry] = (task, attempts + 1)
                 finished.add(retry)

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from ..engine.selection import choose_engine
-from ..errors import UsageError
+from ..errors import SimulationError, UsageError
 from ..montecarlo.precision import DEFAULT_MAX_REPLICATIONS, check_precision
 from ..montecarlo.runner import check_replications
 from ..montecarlo.seeding import SeedLike, design_rng, normalize_seed
@@ -215,7 +215,7 @@ def _run_points(store: SweepDirectory | MemoryStore, executor: Executor,
         replications_run = failed_now = 0
         if progress is not None:
             progress(SweepProgress(len(selection), resumed, 0, resumed, 0, 0.0))
-        for ran, result in enumerate(executor.map(context, tasks), start=1):
+        for ran, result in enumerate(_results(executor, context, tasks, directory), start=1):
             store.record(result, grid.names, outcomes)
             replications_run += result.replications
             failed_now += not result.ok
@@ -245,6 +245,22 @@ def _run_points(store: SweepDirectory | MemoryStore, executor: Executor,
     report.wall_seconds = wall
     report.directory = directory.path if directory is not None else None
     return report
+
+
+def _results(executor: Executor, context: SweepContext, tasks: Iterator[PointTask],
+             directory: SweepDirectory | None) -> Iterator[PointResult]:
+    """The executor's results; when it loses its workers, how to continue a kept sweep.
+
+    (The executors do not say it themselves: a sweep without a directory, or a
+    sensitivity analysis, keeps nothing to continue.)
+    """
+    try:
+        yield from executor.map(context, tasks)
+    except SimulationError as exc:
+        if directory is None:
+            raise
+        raise SimulationError(f"{exc}; the finished points are kept in {directory.path}: "
+                              "continue with --resume") from exc
 
 
 def _tasks(grid: Design, selection: range, done: np.ndarray) -> Iterator[PointTask]:
