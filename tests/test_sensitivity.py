@@ -384,6 +384,22 @@ def test_a_failed_analysis_exits_3_and_its_manifest_says_failed_with_the_error(
     assert sorted(p.name for p in out.iterdir()) == ["manifest.json"]
 
 
+def test_the_report_of_a_failed_analysis_says_it_failed_and_why(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Not that indices.json is missing: the manifest says the analysis failed, with its error."""
+    scenario = escalate.load(write_scenario(tmp_path, RUNTIME_FAILURE))
+    out = tmp_path / "sens"
+    with pytest.raises(SimulationError):
+        sensitivity_analysis(scenario, samples=8, replications=50, seed=1, out=out)
+    with pytest.raises(SystemExit) as stop:
+        main(["report", str(out)])
+    _, err = capsys.readouterr()
+    assert stop.value.code == 4
+    assert (f"the sensitivity analysis in {out} did not complete (status failed: "
+            "SimulationError: sample point ") in err
+    assert "indices.json" not in err
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
 def test_a_lost_worker_process_fails_the_analysis_without_offering_a_resume(
         sensitive: Path, tmp_path: Path) -> None:

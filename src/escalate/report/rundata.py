@@ -268,14 +268,22 @@ class SensitivityData:
     path: Path | None = None
 
 
-def read_run(path: Path, manifest: Mapping[str, Any] | None = None) -> RunData:
-    """Read a run directory; raises :class:`OutputError` if it is incomplete or failed."""
-    manifest = manifest if manifest is not None else _read_json(path / "manifest.json")
+def _check_completed(path: Path, manifest: Mapping[str, Any], what: str) -> None:
+    """Raise :class:`OutputError` unless the manifest says the ``what`` completed.
+
+    A failed, interrupted or killed one leaves only its manifest, which says why.
+    """
     status = manifest.get("status", "completed")
     if status != "completed":
         reason = f": {manifest['error']}" if manifest.get("error") else ""
-        raise OutputError(f"the run in {path} did not complete (status {status}{reason}); "
+        raise OutputError(f"the {what} in {path} did not complete (status {status}{reason}); "
                           "there is nothing to report")
+
+
+def read_run(path: Path, manifest: Mapping[str, Any] | None = None) -> RunData:
+    """Read a run directory; raises :class:`OutputError` if it is incomplete or failed."""
+    manifest = manifest if manifest is not None else _read_json(path / "manifest.json")
+    _check_completed(path, manifest, "run")
     summary = _read_json(path / "summary.json")
     if not isinstance(summary, dict) or "outcomes" not in summary:
         raise OutputError(f"{path / 'summary.json'} is not a run summary")
@@ -338,6 +346,7 @@ def read_directory(path: str | Path) -> RunData | SweepData | SensitivityData:
         points = _read_points(path / "points.csv", parameters, outcomes)
         return SweepData(path.name, manifest, spec, parameters, outcomes, points, path)
     if kind == SENSITIVITY_FORMAT:
+        _check_completed(path, manifest, "sensitivity analysis")
         return SensitivityData(path.name, manifest, _scenario_spec(manifest),
                                _read_json(path / "indices.json"), path)
     if kind == RUN_FORMAT or (kind is None and (path / "summary.json").exists()):
