@@ -49,7 +49,7 @@ def test_a_directory_that_is_not_a_result_exits_4_without_a_traceback(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = _cli(capsys, "report", str(tmp_path))
     assert code == 4
-    assert "neither a run nor a sweep directory" in err
+    assert "not a run, sweep or sensitivity directory" in err
     assert "Traceback" not in err
 
 

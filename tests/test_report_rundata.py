@@ -46,8 +46,17 @@ def test_a_sweep_directory_reads_as_points_with_estimates(tmp_path: Path, border
     assert 0 <= data.points[0].outcomes["strike"]["lo"] <= data.points[0].outcomes["strike"]["p"]
 
 
-def test_a_directory_without_a_manifest_is_neither_a_run_nor_a_sweep(tmp_path: Path) -> None:
-    with pytest.raises(OutputError, match="neither a run nor a sweep directory"):
+def test_a_directory_without_a_manifest_is_no_result(tmp_path: Path) -> None:
+    with pytest.raises(OutputError, match=r"not a run, sweep or sensitivity directory: it has no "
+                       r"manifest\.json"):
+        read_directory(tmp_path)
+
+
+def test_an_unknown_manifest_format_names_the_three_kinds(tmp_path: Path) -> None:
+    """A manifest of another format is refused, naming every format a report reads."""
+    (tmp_path / "manifest.json").write_text('{"format": "elsewhere/1"}', encoding="utf-8")
+    with pytest.raises(OutputError, match=r"format 'elsewhere/1', expected 'escalate-run/.*', "
+                       r"'escalate-sweep/.*' or 'escalate-sensitivity/.*'"):
         read_directory(tmp_path)
 
 

@@ -325,12 +325,13 @@ def read_directory(path: str | Path) -> RunData | SweepData | SensitivityData:
     if not path.is_dir():
         hint = (f" (hint: run it first: escalate run {path} --out DIR)"
                 if path.suffix in (".yaml", ".yml") else "")
-        raise OutputError(f"{path} is not a directory (expected a run or a sweep directory)"
+        raise OutputError(f"{path} is not a directory (expected a run, sweep or sensitivity "
+                          "directory)"
                           + hint)
     if not (path / "manifest.json").exists():
-        raise OutputError(f"{path} is neither a run nor a sweep directory: it has no "
-                          "manifest.json (make one with `escalate run FILE --out DIR` or "
-                          "`escalate sweep`)")
+        raise OutputError(f"{path} is not a run, sweep or sensitivity directory: it has no "
+                          "manifest.json (make one with `escalate run FILE --out DIR`, "
+                          "`escalate sweep` or `escalate sensitivity`)")
     manifest = _read_json(path / "manifest.json")
     if not isinstance(manifest, dict):
         raise OutputError(f"{path / 'manifest.json'} is not an escalate manifest")
@@ -351,8 +352,9 @@ def read_directory(path: str | Path) -> RunData | SweepData | SensitivityData:
                                _read_json(path / "indices.json"), path)
     if kind == RUN_FORMAT or (kind is None and (path / "summary.json").exists()):
         return read_run(path, manifest)
-    raise OutputError(f"{path} is neither a run nor a sweep directory: its manifest has "
-                      f"format {kind!r}, expected {RUN_FORMAT!r} or {SWEEP_FORMAT!r}")
+    raise OutputError(f"{path} is not a run, sweep or sensitivity directory: its manifest has "
+                      f"format {kind!r}, expected {RUN_FORMAT!r}, {SWEEP_FORMAT!r} or "
+                      f"{SENSITIVITY_FORMAT!r}")
 
 
 def run_data_from_result(result: Any, label: str, scenario: Any = None) -> RunData:

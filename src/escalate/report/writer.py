@@ -85,7 +85,7 @@ def write_document(document: Document, out: Path, format_: str) -> list[Path]:
 
 def write_report(directory: str | Path, format_: str = "html",
                  out: str | Path | None = None) -> list[Path]:
-    """Write the report of a run or sweep directory; ``out`` defaults to ``DIR/report.<format>``.
+    """Write the report of a run, sweep or sensitivity directory; ``out`` defaults to ``DIR/report.<format>``.
 
     Raises :class:`OutputError` for a directory that is not a result directory,
     :class:`UsageError` for an ``out`` that cannot be a report file
