@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Self
 
 import numpy as np
 import pandas as pd
@@ -22,7 +23,12 @@ from sweep_helpers import (
 import escalate
 from escalate import OutputError, SimulationError, UsageError
 from escalate.sweeps import merge_shards
-from escalate.sweeps.executors import ProcessExecutor, parse_shard, shard_points
+from escalate.sweeps.executors import (
+    ProcessExecutor,
+    SerialExecutor,
+    parse_shard,
+    shard_points,
+)
 from escalate.sweeps.runner import SweepProgress, run_sweep
 from escalate.sweeps.table import OUTCOME_FIELDS
 
@@ -219,6 +225,20 @@ def test_resume_refuses_a_different_sweep(border: escalate.Scenario, tmp_path: P
                                          r"has 20, this sweep 30"):
         escalate.sweep(border, VARY, replications=30, seed=2, out=tmp_path / "sweep",
                        resume=True)
+
+
+def test_a_different_sweep_is_refused_before_its_executor_starts(border: escalate.Scenario,
+                                                                 tmp_path: Path) -> None:
+    """Resuming a sweep made differently is refused before any worker or cluster is started."""
+    escalate.sweep(border, VARY, replications=20, seed=2, out=tmp_path / "sweep")
+
+    class NeverStarted(SerialExecutor):
+        def __enter__(self) -> Self:
+            raise AssertionError("the executor was started")
+
+    with pytest.raises(UsageError, match="made differently"):
+        run_sweep(border, VARY, replications=30, seed=2, out=tmp_path / "sweep", resume=True,
+                  executor=NeverStarted())
 
 
 def test_load_sweep_explains_an_unfinished_directory(tmp_path: Path) -> None:

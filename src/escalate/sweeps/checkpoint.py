@@ -38,6 +38,7 @@ __all__ = [
     "POINTS",
     "MemoryStore",
     "SweepDirectory",
+    "check_resumable",
     "check_sweep_directory",
     "identity",
     "package_versions",
@@ -133,6 +134,28 @@ def check_sweep_directory(path: str | Path, *, resume: bool) -> dict[str, Any] |
     return previous
 
 
+def check_resumable(path: str | Path, manifest: dict[str, Any], *,
+                    resume: bool) -> dict[str, Any] | None:
+    """:func:`check_sweep_directory`, and refuse to resume a sweep made differently from
+    ``manifest``'s (its identity and shard).  Returns the previous manifest, or None.
+    """
+    path = Path(path)
+    previous = check_sweep_directory(path, resume=resume)
+    if previous is None:
+        return None
+    wanted = {**identity(manifest), "shard": manifest.get("shard")}
+    found = {**identity(previous), "shard": previous.get("shard")}
+    if wanted["shard"] is not None:
+        wanted["shard"] = {k: wanted["shard"][k] for k in ("index", "count")}
+    if found["shard"] is not None:
+        found["shard"] = {k: found["shard"].get(k) for k in ("index", "count")}
+    differences = _differences(found, wanted)
+    if differences:
+        raise UsageError(f"cannot resume the sweep in {path}: it was made differently\n"
+                         + "\n".join(f"  {d}" for d in differences))
+    return previous
+
+
 class SweepDirectory:
     """A sweep's directory on disk; holds a lock on it while open.
 
@@ -145,9 +168,7 @@ class SweepDirectory:
         self.path = Path(path)
         self.manifest = manifest
         self._lock: IO[str] | None = None
-        previous = check_sweep_directory(self.path, resume=resume)
-        if previous is not None:
-            self._check_same_sweep(previous)
+        previous = check_resumable(self.path, manifest, resume=resume)
         try:
             (self.path / POINTS).mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -157,18 +178,6 @@ class SweepDirectory:
         if previous is not None:
             manifest["resumed"] = int(previous.get("resumed", 0)) + 1
         self._remove_temporaries()
-
-    def _check_same_sweep(self, previous: dict[str, Any]) -> None:
-        wanted = {**identity(self.manifest), "shard": self.manifest.get("shard")}
-        found = {**identity(previous), "shard": previous.get("shard")}
-        if "shard" in wanted and wanted["shard"] is not None:
-            wanted["shard"] = {k: wanted["shard"][k] for k in ("index", "count")}
-        if found.get("shard") is not None:
-            found["shard"] = {k: found["shard"].get(k) for k in ("index", "count")}
-        differences = _differences(found, wanted)
-        if differences:
-            raise UsageError(f"cannot resume the sweep in {self.path}: it was made differently\n"
-                             + "\n".join(f"  {d}" for d in differences))
 
     def _acquire_lock(self) -> None:
         try:

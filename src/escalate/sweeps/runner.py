@@ -32,6 +32,7 @@ from .checkpoint import (
     FORMAT,
     MemoryStore,
     SweepDirectory,
+    check_resumable,
     check_sweep_directory,
     package_versions,
 )
@@ -181,6 +182,9 @@ def run_sweep(
                               max_replications=max_replications, engine=engine)
     executor = executor or SerialExecutor()
     manifest = _manifest(scenario, grid, context, executor, shard_range, len(selection))
+    if out is not None:
+        # A sweep made differently is refused before any worker or cluster is started.
+        check_resumable(out, manifest, resume=resume)
     with contextlib.ExitStack() as running:
         # Entered before the directory is made: a Dask scheduler is connected to now, so
         # one that cannot be reached leaves no directory behind (and a resumed one as it was).
@@ -208,7 +212,7 @@ def _run_points(store: SweepDirectory | MemoryStore, executor: Executor,
     try:
         if directory is not None:
             directory.write_manifest()
-        # Files of an earlier session are read once, in case a machine crash cut one short.
+        # Files of an earlier run are read once, in case a machine crash cut one short.
         done = store.finished(grid.points, check=directory is not None and directory.resumed)
         resumed = int(done[selection.start::selection.step].sum()) if len(selection) else 0
         tasks = _tasks(grid, selection, done)
