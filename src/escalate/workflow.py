@@ -20,7 +20,7 @@ from .errors import OutputError, UsageError
 from .montecarlo.precision import DEFAULT_MAX_REPLICATIONS, half_width, run_to_precision
 from .montecarlo.runner import RunResult, iter_records, run
 from .montecarlo.seeding import BlockStreams, SeedLike, normalize_seed
-from .output.destination import MANIFEST
+from .output.destination import MANIFEST, read_manifest
 from .output.rundir import (
     EVENTS,
     REPLICATIONS,
@@ -139,13 +139,10 @@ def trace_run(directory: str | Path, *, replication: int = 0,
     :class:`UsageError` for a replication the run did not make.
     """
     path = Path(directory) / MANIFEST
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise OutputError(f"{directory} holds no run (no manifest.json)") from exc
-    except (OSError, ValueError) as exc:
-        raise OutputError(f"cannot read {path}: {exc}") from exc
-    if not isinstance(manifest, dict) or manifest.get("format") != RUN_FORMAT:
+    manifest = read_manifest(Path(directory))
+    if manifest is None:
+        raise OutputError(f"{directory} holds no run (no manifest.json)")
+    if manifest.get("format") != RUN_FORMAT:
         raise OutputError(f"{path} is not the manifest of a run (an `escalate run --out` "
                           "directory)")
     resolved = (manifest.get("scenario") or {}).get("resolved")

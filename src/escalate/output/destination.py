@@ -17,6 +17,7 @@ import os
 from collections.abc import Callable
 from itertools import islice
 from pathlib import Path
+from typing import Any
 
 from ..errors import OutputError, UsageError
 
@@ -27,6 +28,7 @@ __all__ = [
     "check_output_file",
     "file_in_the_way",
     "manifest_format",
+    "read_manifest",
 ]
 
 #: the file whose ``format`` says what an output directory holds
@@ -48,6 +50,23 @@ def manifest_format(path: Path) -> str | None:
         return None
     kind = manifest.get("format") if isinstance(manifest, dict) else None
     return kind if isinstance(kind, str) else None
+
+
+def read_manifest(directory: Path) -> dict[str, Any] | None:
+    """The manifest of an output directory, or None when there is none.
+
+    Raises :class:`OutputError` when it exists but cannot be read.
+    """
+    path = directory / MANIFEST
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise OutputError(f"cannot read {path}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise OutputError(f"{path} is not a manifest")
+    return data
 
 
 def file_in_the_way(path: Path) -> Path | None:

@@ -24,6 +24,7 @@ from pydantic import ValidationError
 from ..compiled import CompiledScenario
 from ..compiler import compile_scenario
 from ..errors import EscalateError, OutputError
+from ..output.destination import MANIFEST, read_manifest
 from ..output.rundir import RUN_FORMAT
 from ..spec.model import ScenarioSpec
 
@@ -282,7 +283,10 @@ def _check_completed(path: Path, manifest: Mapping[str, Any], what: str) -> None
 
 def read_run(path: Path, manifest: Mapping[str, Any] | None = None) -> RunData:
     """Read a run directory; raises :class:`OutputError` if it is incomplete or failed."""
-    manifest = manifest if manifest is not None else _read_json(path / "manifest.json")
+    if manifest is None:
+        manifest = read_manifest(path)
+        if manifest is None:
+            raise OutputError(f"{path / MANIFEST} is missing")
     _check_completed(path, manifest, "run")
     summary = _read_json(path / "summary.json")
     if not isinstance(summary, dict) or "outcomes" not in summary:
@@ -328,13 +332,11 @@ def read_directory(path: str | Path) -> RunData | SweepData | SensitivityData:
         raise OutputError(f"{path} is not a directory (expected a run, sweep or sensitivity "
                           "directory)"
                           + hint)
-    if not (path / "manifest.json").exists():
+    manifest = read_manifest(path)
+    if manifest is None:
         raise OutputError(f"{path} is not a run, sweep or sensitivity directory: it has no "
                           "manifest.json (make one with `escalate run FILE --out DIR`, "
                           "`escalate sweep` or `escalate sensitivity`)")
-    manifest = _read_json(path / "manifest.json")
-    if not isinstance(manifest, dict):
-        raise OutputError(f"{path / 'manifest.json'} is not an escalate manifest")
     kind = manifest.get("format")
     if kind == SWEEP_FORMAT:
         spec = _scenario_spec(manifest)

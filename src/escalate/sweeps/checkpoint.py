@@ -27,14 +27,13 @@ from typing import IO, Any
 import numpy as np
 
 from ..errors import OutputError, UsageError
-from ..output.destination import check_output_directory
+from ..output.destination import MANIFEST, check_output_directory, read_manifest
 from ..output.rundir import versions, write_json
 from .evaluate import PointResult
 from .table import result_from_json, result_to_json
 
 __all__ = [
     "FORMAT",
-    "MANIFEST",
     "POINTS",
     "MemoryStore",
     "SweepDirectory",
@@ -43,11 +42,9 @@ __all__ = [
     "identity",
     "package_versions",
     "point_file",
-    "read_manifest",
 ]
 
 FORMAT = "escalate-sweep/1"
-MANIFEST = "manifest.json"
 POINTS = "points"
 LOCK = ".lock"
 _POINT_FILE = re.compile(r"^(\d{8,})\.json$")
@@ -82,23 +79,6 @@ def identity(manifest: dict[str, Any]) -> dict[str, Any]:
             key: precision.get(key) for key in ("half_width", "block", "max_replications")},
         "engine": manifest.get("engine"),
     }
-
-
-def read_manifest(directory: Path) -> dict[str, Any] | None:
-    """The manifest of a sweep directory, or None when there is none.
-
-    Raises :class:`OutputError` when it exists but cannot be read.
-    """
-    path = directory / MANIFEST
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError) as exc:
-        raise OutputError(f"cannot read {path}: {exc}") from exc
-    if not isinstance(data, dict):
-        raise OutputError(f"{path} is not a manifest")
-    return data
 
 
 def _differences(found: dict[str, Any], wanted: dict[str, Any]) -> list[str]:

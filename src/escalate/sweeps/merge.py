@@ -21,16 +21,14 @@ from typing import Any
 import numpy as np
 
 from ..errors import OutputError, UsageError
-from ..output.destination import check_output_directory
+from ..output.destination import MANIFEST, check_output_directory, read_manifest
 from ..output.rundir import now, write_json
 from .checkpoint import (
     FORMAT,
-    MANIFEST,
     POINTS,
     identity,
     package_versions,
     point_file,
-    read_manifest,
 )
 from .evaluate import PointResult
 from .table import result_from_json, write_table
