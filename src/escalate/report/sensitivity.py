@@ -32,7 +32,7 @@ import csv
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -118,7 +118,7 @@ class SensitivityResult:
     outputs: np.ndarray  # points x outcomes, probabilities
     #: where the points ran, as the manifest records it (never part of ``data``: the
     #: results do not depend on it)
-    executor: dict[str, Any] = field(default_factory=lambda: {"kind": "serial", "workers": 1})
+    executor: dict[str, Any]
 
 
 def _design(method: Method, names: list[str], samples: int, seed: int) -> np.ndarray:
