@@ -295,8 +295,8 @@ def test_score_with_an_empty_observations_file_describes_observations(
     observed.write_text("# to be filled in\n", encoding="utf-8")
     done = escalate_cli("score", run, "--observed", observed)
     assert done.returncode == 2, done.stderr
-    assert f"the observations file {observed} is empty" in done.stderr
-    assert "`observed: 1`" in done.stderr
+    assert f"invalid observations file:\n{observed}:1:1: the file is empty" in done.stderr
+    assert "hint: an observations file starts with `observed: 1`" in done.stderr
     assert "scenario starts with" not in done.stderr
 
 

@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 
 from escalate.errors import ScenarioError
-from escalate.spec.source import Limits, SourceMap, format_path, read_yaml_file, read_yaml_text
+from escalate.spec.source import (
+    FileKind,
+    Limits,
+    SourceMap,
+    format_path,
+    read_yaml_file,
+    read_yaml_text,
+)
 
 
 def problems(
@@ -382,6 +389,22 @@ def test_directory_instead_of_file(tmp_path: Path) -> None:
     """A directory is refused with a message saying so."""
     with pytest.raises(ScenarioError, match="is a directory, not a scenario file"):
         read_yaml_file(tmp_path)
+
+
+def test_messages_name_the_kind_of_file_read(tmp_path: Path) -> None:
+    """A reader of another kind of YAML file gets messages and hints about that kind."""
+    kind = FileKind("observations file", "an observations file starts with `observed: 1`")
+    with pytest.raises(ScenarioError, match="is a directory, not an observations file"):
+        read_yaml_file(tmp_path, kind=kind)
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("# nothing yet\n", encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        read_yaml_file(empty, kind=kind)
+    assert info.value.diagnostics[0].message == "the file is empty"
+    assert info.value.diagnostics[0].hint == kind.start
+    with pytest.raises(ScenarioError) as info:
+        read_yaml_file(empty, Limits(max_file_bytes=5), kind=kind)
+    assert info.value.diagnostics[0].hint == "observations files are small; is this the right file?"
 
 
 def test_file_size_limit(tmp_path: Path) -> None:

@@ -32,7 +32,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import Diagnostic, ScenarioError, UsageError
-from ..spec.source import SourceMap, read_yaml_file
+from ..spec.source import FileKind, SourceMap, read_yaml_file
 from .rundata import RunData
 
 __all__ = [
@@ -46,6 +46,11 @@ __all__ = [
     "log_score",
     "score_run",
 ]
+
+#: what the reader calls an observations file, and how one starts
+OBSERVATIONS_FILE = FileKind("observations file", "an observations file starts with "
+                             "`observed: 1`, then `window:` and `outcomes:`, as in "
+                             "scenarios/observed-2025-11.yaml")
 
 
 class _Strict(BaseModel):
@@ -115,14 +120,10 @@ def load_observations(path: str | Path) -> Observations:
     if Path(path).is_dir():
         raise UsageError(f"--observed {path} is a directory, not an observations file")
     try:
-        data, source_map = read_yaml_file(path)
+        data, source_map = read_yaml_file(path, kind=OBSERVATIONS_FILE)
     except ScenarioError as exc:
-        if any(d.message == "the file is empty" for d in exc.diagnostics):
-            # The reader's hint is about scenarios; say what an observations file holds.
-            raise UsageError(f"the observations file {path} is empty (hint: it starts with "
-                             "`observed: 1`, then `window:` and `outcomes:`, as in "
-                             "scenarios/observed-2025-11.yaml)") from exc
-        raise UsageError(f"cannot read the observations file: {exc}") from exc
+        raise UsageError("invalid observations file:\n"
+                         + "\n".join(map(str, exc.diagnostics))) from exc
     except OSError as exc:
         raise UsageError(f"cannot read the observations file {path}: {exc}") from exc
     try:

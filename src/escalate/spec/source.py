@@ -23,7 +23,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..errors import Diagnostic, ScenarioError
 
-__all__ = ["Limits", "SourceMap", "read_yaml_file", "read_yaml_text"]
+__all__ = ["SCENARIO_FILE", "FileKind", "Limits", "SourceMap", "read_yaml_file", "read_yaml_text"]
 
 PathKey = tuple[str | int, ...]
 
@@ -54,6 +54,18 @@ class Limits:
 
 #: The limits used unless a caller passes others.
 DEFAULT_LIMITS = Limits()
+
+
+@dataclass(frozen=True)
+class FileKind:
+    """What a YAML file is for, as messages about it say: its name and how one starts."""
+
+    name: str
+    start: str
+
+
+#: The kind of file read unless a caller says otherwise.
+SCENARIO_FILE = FileKind("scenario file", "a scenario starts with `escalate: 1` and a `name:`")
 
 
 @dataclass
@@ -133,24 +145,29 @@ def format_path(path: PathKey) -> str:
     return text
 
 
-def read_yaml_file(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> tuple[Any, SourceMap]:
-    """Read a scenario file safely; raise :class:`ScenarioError` on any problem."""
+def read_yaml_file(path: str | Path, limits: Limits = DEFAULT_LIMITS, *,
+                   kind: FileKind = SCENARIO_FILE) -> tuple[Any, SourceMap]:
+    """Read a YAML file (a scenario file unless ``kind`` says) safely.
+
+    Raises :class:`ScenarioError` on any problem, its messages naming the kind of file.
+    """
     path = Path(path)
     name = str(path)
     try:
         if path.is_dir():
-            raise ScenarioError([Diagnostic("is a directory, not a scenario file", file=name)])
+            raise ScenarioError([Diagnostic(f"is a directory, not {_article(kind.name)}",
+                                            file=name)])
         status = path.stat()
         if not stat.S_ISREG(status.st_mode):
             # Devices never end and a pipe with no writer blocks on open: refuse both unread.
             raise ScenarioError([Diagnostic(
                 "is not a regular file (a device, pipe or socket)", file=name,
-                hint="save the scenario to a file and pass its path")])
+                hint=f"save the {kind.name} as a regular file and pass its path")])
         size = status.st_size
         if size > limits.max_file_bytes:
             raise ScenarioError([Diagnostic(
                 f"file is {size:,} bytes; the limit is {limits.max_file_bytes:,}",
-                file=name, hint="scenario files are small; is this the right file?")])
+                file=name, hint=f"{kind.name}s are small; is this the right file?")])
         raw = path.read_bytes()
     except FileNotFoundError as exc:
         raise ScenarioError([Diagnostic("no such file", file=name)]) from exc
@@ -164,13 +181,14 @@ def read_yaml_file(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> tuple[A
         raise ScenarioError([Diagnostic(
             f"the file is not valid UTF-8 (byte 0x{raw[exc.start]:02x})",
             file=name, line=line, column=column, hint="save the file as UTF-8")]) from exc
-    return read_yaml_text(text, name, limits)
+    return read_yaml_text(text, name, limits, kind=kind)
 
 
 def read_yaml_text(
-    text: str, file: str = "<string>", limits: Limits = DEFAULT_LIMITS
+    text: str, file: str = "<string>", limits: Limits = DEFAULT_LIMITS, *,
+    kind: FileKind = SCENARIO_FILE,
 ) -> tuple[Any, SourceMap]:
-    """Parse YAML text into plain data and a :class:`SourceMap`."""
+    """Parse YAML text (of the ``kind`` of file) into plain data and a :class:`SourceMap`."""
     source_map = SourceMap(file=file)
     if len(text) > limits.max_file_bytes:
         raise ScenarioError([Diagnostic(
@@ -198,8 +216,7 @@ def read_yaml_text(
                             and not root.value):
             # A lone `---` gives an empty null document: the same as an empty file.
             raise ScenarioError([Diagnostic(
-                "the file is empty", file=file, line=1, column=1,
-                hint="a scenario starts with `escalate: 1` and a `name:`")])
+                "the file is empty", file=file, line=1, column=1, hint=kind.start)])
         _check_expanded_size(root, file, limits)
         converter = _Converter(loader, source_map, limits, text)
         data = converter.convert(root, (), 0)
@@ -208,6 +225,10 @@ def read_yaml_text(
         return data, source_map
     finally:
         loader.dispose()
+
+
+def _article(noun: str) -> str:
+    return f"an {noun}" if noun[0] in "aeiou" else f"a {noun}"
 
 
 def _shorten(text: str, limit: int = 40) -> str:
