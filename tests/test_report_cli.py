@@ -45,6 +45,21 @@ def test_report_writes_markdown_where_asked(run: Path, tmp_path: Path,
     assert (tmp_path / "docs" / "border_files" / "outcomes.svg").exists()
 
 
+def test_running_again_into_a_run_removes_the_reports_of_the_old_run(
+        run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The default reports describe the run they were made from, so a new run into the
+    directory removes them (HTML, Markdown and its charts); files of other names stay."""
+    for format_ in ("html", "md"):
+        assert _cli(capsys, "report", str(run), "--format", format_)[0] == 0
+    assert _cli(capsys, "report", str(run), "--out", str(run / "kept.html"))[0] == 0
+    assert (run / "report_files" / "outcomes.svg").exists()
+    code, _, err = _cli(capsys, "run", str(tmp_path / "border.yaml"), "-n", "50", "--seed", "9",
+                        "-q", "--out", str(run))
+    assert code == 0, err
+    assert sorted(p.name for p in run.iterdir()) == [
+        "kept.html", "manifest.json", "replications.csv", "summary.json"]
+
+
 def test_a_directory_that_is_not_a_result_exits_4_without_a_traceback(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = _cli(capsys, "report", str(tmp_path))

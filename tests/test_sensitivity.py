@@ -181,6 +181,25 @@ def test_the_command_prints_the_ranking_and_writes_a_directory_with_its_report(
     assert (tmp_path / "sens" / "report_files" / "tornado-war.svg").exists()
 
 
+def test_replacing_an_analysis_removes_its_files_and_reports(
+        sensitive: Path, tmp_path: Path) -> None:
+    """A new analysis into the directory of an old one leaves none of the old one's files:
+    its Markdown report and charts go as well as its HTML report, and the new manifest lists
+    what the new analysis wrote."""
+    out = tmp_path / "sens"
+    options = ("--samples", "2", "-n", "20", "--workers", "1", "--out", out, "-q")
+    assert escalate_cli("sensitivity", sensitive, "--seed", "3", *options).returncode == 0
+    assert escalate_cli("report", out, "--format", "md").returncode == 0
+    assert (out / "report_files").is_dir()
+    done = escalate_cli("sensitivity", sensitive, "--seed", "4", "--method", "morris", *options)
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in out.iterdir()) == [
+        "indices.json", "manifest.json", "report.html", "samples.csv"]
+    assert json.loads((out / "indices.json").read_text(encoding="utf-8"))["method"] == "morris"
+    assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["files"] == [
+        "indices.json", "samples.csv", "manifest.json"]
+
+
 def test_json_with_out_prints_only_the_json_document(sensitive: Path, tmp_path: Path) -> None:
     """`--format json --out DIR` keeps stdout a JSON document, as `run --format json --out` does."""
     done = escalate_cli("sensitivity", sensitive, "--samples", "2", "-n", "20", "--seed", "3",

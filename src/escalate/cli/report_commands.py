@@ -217,14 +217,14 @@ def sensitivity(file: Path, method: str, outcomes: tuple[str, ...], samples: int
     if out is not None:
         from ..report.rundata import read_directory
         from ..report.sensitivity import build_sensitivity_document
-        from ..report.writer import write_document
+        from ..report.writer import default_report_path, write_document
 
         data = read_directory(out)
         document = build_sensitivity_document(data, list(outcomes) or None)  # type: ignore[arg-type]
-        write_document(document, out / "report.html", "html")
+        report = default_report_path(out, "html")
+        write_document(document, report, "html")
         if format_ != "json":  # as `run --format json --out`: stdout holds the JSON alone
-            stdout.print(f"sensitivity directory: {out} (report: {out / 'report.html'})",
-                         markup=False)
+            stdout.print(f"sensitivity directory: {out} (report: {report})", markup=False)
 
 
 @cli.command()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Callable
 from itertools import islice
 from pathlib import Path
@@ -22,17 +23,25 @@ from typing import Any
 from ..errors import OutputError, UsageError
 
 __all__ = [
+    "DEFAULT_REPORTS",
     "MANIFEST",
+    "REPORT_STEM",
     "check_not_a_file",
     "check_output_directory",
     "check_output_file",
     "file_in_the_way",
     "manifest_format",
     "read_manifest",
+    "remove_outputs",
 ]
 
 #: the file whose ``format`` says what an output directory holds
 MANIFEST = "manifest.json"
+
+#: the name, less its suffix, of the report written into a result directory by default
+REPORT_STEM = "report"
+#: a result directory's default reports: HTML, Markdown, and the Markdown report's charts
+DEFAULT_REPORTS = (f"{REPORT_STEM}.html", f"{REPORT_STEM}.md", f"{REPORT_STEM}_files")
 
 #: the outputs by the family of their manifest's ``format``, as messages name them
 _KINDS = {"escalate-run/": "run", "escalate-sweep/": "sweep",
@@ -169,3 +178,18 @@ def check_output_directory(path: str | Path, format_: str, *, reuse: bool = True
     else:
         holds = _what_it_holds(path, found, wanted)
     raise UsageError(f"{_named(path, option)} {holds} (hint: {hint}; nothing in it was changed)")
+
+
+def remove_outputs(directory: Path, names: tuple[str, ...]) -> None:
+    """Remove the files ``names`` of an output being replaced, and the reports made from it.
+
+    The default reports (:data:`DEFAULT_REPORTS`) describe the results they
+    were made from, so they go with them rather than stay beside new ones.
+    Raises :class:`OSError` when something cannot be removed.
+    """
+    for name in (*names, *DEFAULT_REPORTS):
+        path = directory / name
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)

@@ -37,7 +37,7 @@ from typing import IO, Any, Self
 from ..compiled import CompiledScenario
 from ..engine.records import ReplicationRecord
 from ..errors import OutputError
-from .destination import MANIFEST, check_output_directory
+from .destination import MANIFEST, check_output_directory, remove_outputs
 
 __all__ = ["RUN_FORMAT", "EventLogWriter", "ReplicationWriter", "RunDirectory", "now", "versions",
            "write_json"]
@@ -176,7 +176,7 @@ class RunDirectory:
 
     #: the manifest ``format`` of the output kept in such a directory
     format = RUN_FORMAT
-    #: the files of an earlier output that replacing it removes first
+    #: the files of an earlier output that replacing it removes first (with its default reports)
     outputs: tuple[str, ...] = (SUMMARY, REPLICATIONS, EVENTS)
     #: the optional packages whose versions the manifest records besides a run's
     packages: tuple[str, ...] = ()
@@ -208,8 +208,7 @@ class RunDirectory:
         found = self.check(self.path, overwrite=overwrite)
         try:
             if found is not None:
-                for name in self.outputs:
-                    (self.path / name).unlink(missing_ok=True)
+                remove_outputs(self.path, self.outputs)
             self.path.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise OutputError(f"cannot create {self.path}: {exc.strerror or exc}") from exc

@@ -329,7 +329,7 @@ class SensitivityDirectory(RunDirectory):
     """
 
     format = SENSITIVITY_FORMAT
-    outputs = (INDICES, SAMPLES, "report.html")
+    outputs = (INDICES, SAMPLES)
     packages = SENSITIVITY_PACKAGES
     hint = "choose a new or empty directory, or that of a sensitivity analysis to replace"
 

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from ..errors import OutputError, UsageError
-from ..output.destination import check_output_file, file_in_the_way
+from ..output.destination import REPORT_STEM, check_output_file, file_in_the_way
 from .document import Document
 from .rundata import RunData, SensitivityData, SweepData, read_directory
 
@@ -28,7 +28,7 @@ def build_document(data: RunData | SweepData | SensitivityData) -> Document:
 
 
 def default_report_path(directory: Path, format_: str) -> Path:
-    return directory / f"report.{format_}"
+    return directory / f"{REPORT_STEM}.{format_}"
 
 
 def _write_text(path: Path, text: str) -> None:
