@@ -153,6 +153,23 @@ def test_overrides_change_the_results(border: escalate.Scenario) -> None:
     assert result.summary["overrides"] == {"p_retaliate": 0.0}
 
 
+@pytest.mark.parametrize("engine", ["reference", "batch"])
+def test_an_override_holds_an_uncertain_parameter_in_two_level_runs(
+        border: escalate.Scenario, engine: str) -> None:
+    """With uncertainty on, an overridden parameter is not drawn: p_retaliate = 0 means no
+    strike in any replication, and the run is that of the sweep point with the same value."""
+    result = run(border, replications=400, seed=SEED, uncertainty=True, engine=engine,
+                 overrides={"p_retaliate": 0.0})
+    assert result.probability("strike") == 0.0
+    assert "param_p_retaliate" not in result.arrays
+    assert result.summary["overrides"] == {"p_retaliate": 0.0}
+    table = escalate.sweep(border, {"p_retaliate": [0.0, 1.0]}, replications=400, seed=SEED,
+                           uncertainty=True, engine=engine)
+    pinned = run(border, replications=400, seed=SEED, uncertainty=True, engine=engine,
+                 overrides={"p_retaliate": 1.0}, point=1)
+    assert table["strike_p"].tolist() == [0.0, pinned.probability("strike")]
+
+
 def test_unknown_override_is_a_scenario_error_with_a_hint(border: escalate.Scenario) -> None:
     """An override naming no parameter raises ScenarioError suggesting the close name."""
     with pytest.raises(escalate.ScenarioError,

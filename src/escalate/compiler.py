@@ -208,6 +208,8 @@ class _Compiler:
             if name in self.types:
                 self.problem(path, f"{name!r} is both a state variable and a parameter",
                              "rename one of them", key=True)
+            # An overridden parameter is held at its value, also in two-level runs.
+            overridden = name in self.overrides
             raw = self.overrides.pop(name, parameter.value)
             where = (*path, "value")
             value = self.parameter_value(where, raw)
@@ -218,7 +220,8 @@ class _Compiler:
                 names.append(name)
                 continue
             self.check_range(path, name, value, parameter.range)
-            uncertain.append(self.uncertainty(path, parameter, value))
+            uncertainty = self.uncertainty(path, parameter, value)
+            uncertain.append(None if overridden else uncertainty)
             self.check_sources((*path, "source"), parameter.source)
             names.append(name)
             values.append(value)
