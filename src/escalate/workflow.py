@@ -19,7 +19,7 @@ from .engine.selection import choose_engine
 from .errors import OutputError, UsageError
 from .montecarlo.precision import DEFAULT_MAX_REPLICATIONS, half_width, run_to_precision
 from .montecarlo.runner import RunResult, iter_records, run
-from .montecarlo.seeding import BlockStreams, SeedLike, normalize_seed
+from .montecarlo.seeding import BlockStreams, SeedLike, check_stream_keys, normalize_seed
 from .output.destination import MANIFEST, read_manifest
 from .output.rundir import (
     EVENTS,
@@ -109,8 +109,7 @@ def trace(scenario: Scenario, *, seed: SeedLike, replication: int = 0,
     row of ``replications.csv``.  Raises :class:`UsageError` for a negative
     index or an unknown engine, :class:`SimulationError` when it fails.
     """
-    if replication < 0:
-        raise UsageError(f"the replication index must not be negative, found {replication}")
+    replication, _ = check_stream_keys(replication, 1, name="the replication index")
     compiled = scenario.compile(overrides)
     seed_value = normalize_seed(seed)
     name, _ = choose_engine(compiled, engine)

@@ -32,7 +32,13 @@ from ..errors import UsageError
 from ..scenario import Scenario, load
 from ..spec.suggest import did_you_mean
 from .aggregate import Aggregator
-from .seeding import BlockStreams, SeedLike, normalize_seed, replication_rng
+from .seeding import (
+    BlockStreams,
+    SeedLike,
+    check_stream_keys,
+    normalize_seed,
+    replication_rng,
+)
 
 __all__ = ["RecordSink", "ReplicationTable", "RunResult", "iter_records", "run"]
 
@@ -247,8 +253,7 @@ def run(
     when a replication fails, :class:`UsageError` for bad arguments.
     """
     check_replications(replications)
-    if isinstance(first, bool) or not isinstance(first, int) or first < 0:
-        raise UsageError(f"first must be a non-negative whole number, found {first!r}")
+    first, point = check_stream_keys(first, replications, point)
     compiled = _compiled(scenario, overrides)
     seed_value = normalize_seed(seed)
     name, reason = choose_engine(compiled, engine, keep_log=keep_log)
