@@ -164,6 +164,74 @@ def test_a_file_out_under_a_file_exits_2_naming_the_file(command: str,
     assert places["file"].read_text(encoding="utf-8") == "precious\n"
 
 
+def _result_files(places: dict[str, Path]) -> list[Path]:
+    """The files of the run and the sweep, which no report or comparison may replace."""
+    return [places["run"] / "manifest.json", places["run"] / "summary.json",
+            places["run"] / "replications.csv", places["sweep"] / "manifest.json",
+            places["sweep"] / "points.csv"]
+
+
+@pytest.mark.parametrize("command", ["report", "compare"])
+def test_a_file_out_that_is_a_result_file_exits_2_and_leaves_it(
+        command: str, places: dict[str, Path]) -> None:
+    """A report or comparison written over a result's own file (listed by its manifest, or the
+    manifest) would destroy the result: exit 2, naming the result, with the file unchanged."""
+    pytest.importorskip("matplotlib")
+    for target in _result_files(places):
+        before = target.read_bytes()
+        done = escalate_cli(*_file_command(command, places, target), timeout=REFUSED_WITHIN)
+        kind = "run" if target.parent == places["run"] else "sweep"
+        _assert_refused(done, target, f"is a file of the {kind} in {target.parent}")
+        assert target.read_bytes() == before
+
+
+@pytest.mark.parametrize(("command", "words"), [
+    ("report", "exists and is not a .html or .htm file"),
+    ("compare", "is one of the command's inputs"),
+])
+def test_a_file_out_that_is_the_scenario_exits_2_and_leaves_it(
+        command: str, words: str, places: dict[str, Path]) -> None:
+    """`report --out scenario.yaml` and `compare A.yaml B.yaml --out A.yaml` exit 2: an existing
+    file is replaced only when it is a report of the format and not an input."""
+    pytest.importorskip("matplotlib")
+    target = places["scenario"]
+    before = target.read_bytes()
+    done = escalate_cli(*_file_command(command, places, target), timeout=REFUSED_WITHIN)
+    _assert_refused(done, target, words)
+    assert target.read_bytes() == before
+
+
+@pytest.mark.parametrize(("format_", "name"), [("table", "notes.yaml"), ("table", "notes"),
+                                               ("json", "data.csv"), ("md", "page.html"),
+                                               ("html", "page.md")])
+def test_compare_replaces_only_files_of_its_format(format_: str, name: str,
+                                                   tmp_path: Path) -> None:
+    """An existing file whose suffix is not the format's is refused, whatever its content."""
+    target = tmp_path / name
+    target.write_text("precious\n", encoding="utf-8")
+    done = escalate_cli("compare", "a", "b", "--format", format_, "--out", target)
+    _assert_refused(done, target, "exists and is not a ")
+    assert target.read_text(encoding="utf-8") == "precious\n"
+
+
+def test_reports_and_comparisons_replace_their_own_earlier_files(
+        places: dict[str, Path], tmp_path: Path) -> None:
+    """The files they wrote before (and new files of any name) are written again."""
+    pytest.importorskip("matplotlib")
+    for format_, name in (("html", "report.htm"), ("md", "report.md")):
+        target = tmp_path / name
+        for _ in range(2):
+            done = escalate_cli("report", places["run"], "--format", format_, "--out", target)
+            assert done.returncode == 0, done.stderr
+    for format_, name in (("json", "diff.json"), ("table", "diff.txt")):
+        target = tmp_path / name
+        for _ in range(2):
+            done = escalate_cli("compare", places["run"], places["run"], "--format", format_,
+                                "--out", target)
+            assert done.returncode == 0, done.stderr
+        assert target.stat().st_size > 0
+
+
 def test_a_markdown_report_whose_charts_folder_is_a_file_exits_2(
         places: dict[str, Path], tmp_path: Path) -> None:
     """`report --format md --out X.md` with a file at X_files exits 2 naming it, writing nothing."""

@@ -102,8 +102,10 @@ def compare(inputs: tuple[Path, ...], format_: str, out: Path | None, replicatio
     if out is not None:
         from ..output.destination import check_output_file
 
-        suffix = {"table": "txt"}.get(format_, format_)
-        check_output_file(out, hint=f"such as {out / f'comparison.{suffix}'}")
+        suffixes = {"table": (".txt", ".text"), "md": (".md", ".markdown"),
+                    "html": (".html", ".htm"), "json": (".json",)}[format_]
+        check_output_file(out, hint=f"such as {out / f'comparison{suffixes[0]}'}",
+                          suffixes=suffixes, inputs=inputs)
     runs = resolve_runs(inputs, replications=replications, seed=seed, uncertainty=uncertainty)
     comparisons = compare_runs(runs)
     if format_ == "json":

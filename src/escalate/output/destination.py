@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -107,11 +107,15 @@ def check_not_a_file(path: str | Path, *, option: str = "--out") -> Path:
 
 
 def check_output_file(path: str | Path, *, option: str = "--out",
-                      hint: str = "add the file's name to it") -> Path:
+                      hint: str = "add the file's name to it", suffixes: Sequence[str] = (),
+                      inputs: Sequence[Path] = ()) -> Path:
     """Refuse ``path`` as a file to write when it is a directory or lies under a regular file.
 
-    An existing file is fine: it is replaced.  Returns the path.  Raises
-    :class:`UsageError`.
+    An existing file is replaced only when it is none of the command's
+    ``inputs``, no file of a result directory (its manifest, or a file the
+    manifest lists), and its suffix is one of ``suffixes`` (any, when none are
+    given): a report or comparison must not destroy a scenario or a result.
+    Returns the path.  Raises :class:`UsageError`.
     """
     path = Path(path)
     if path.is_dir():
@@ -121,7 +125,43 @@ def check_output_file(path: str | Path, *, option: str = "--out",
     if blocker is not None:
         raise UsageError(f"{_named(path, option)} cannot be written: {blocker} is a file, not a "
                          "directory (hint: choose a path outside it)")
+    if path.exists():
+        _check_replaceable(path, _named(path, option), suffixes, inputs)
     return path
+
+
+def _check_replaceable(path: Path, named: str, suffixes: Sequence[str],
+                       inputs: Sequence[Path]) -> None:
+    kept = "the file was left as it is"
+    if any(_same_file(path, source) for source in inputs):
+        raise UsageError(f"{named} is one of the command's inputs: writing there would destroy "
+                         f"it (hint: give another file; {kept})")
+    found = manifest_format(path.parent / MANIFEST)
+    if found is not None and (path.name == MANIFEST or path.name in _listed(path.parent)):
+        kind = next((k for family, k in _KINDS.items() if found.startswith(family)), "output")
+        raise UsageError(f"{named} is a file of the {kind} in {path.parent} (hint: write "
+                         f"beside it under another name; {kept})")
+    if suffixes and path.suffix.lower() not in suffixes:
+        raise UsageError(f"{named} exists and is not a {' or '.join(suffixes)} file, so it is "
+                         f"not a report to replace (hint: give a new file or one ending in "
+                         f"{suffixes[0]}; {kept})")
+
+
+def _same_file(path: Path, other: Path) -> bool:
+    try:
+        return path.samefile(other)
+    except OSError:
+        return False
+
+
+def _listed(directory: Path) -> set[str]:
+    """The files an output's manifest lists (folders with their trailing ``/`` removed)."""
+    try:
+        files = json.loads((directory / MANIFEST).read_text(encoding="utf-8")).get("files")
+    except (OSError, ValueError, AttributeError):
+        return set()
+    return {name.rstrip("/") for name in files if isinstance(name, str)} if isinstance(
+        files, list) else set()
 
 
 def _what_it_holds(directory: Path, found: str | None, wanted: str) -> str:

@@ -43,15 +43,21 @@ def _write_text(path: Path, text: str) -> None:
         raise OutputError(f"cannot write {path}: {reason}") from exc
 
 
+#: the suffixes of a file that a report of each format may replace
+REPORT_SUFFIXES = {"html": (".html", ".htm"), "md": (".md", ".markdown")}
+
+
 def check_report_path(out: Path, format_: str, *, option: str = "--out") -> None:
     """Refuse ``out`` (and, for Markdown, its charts' folder) before the report is built.
 
     ``option`` names where ``out`` came from in messages ("" for the default
     path).  Raises :class:`UsageError` for a directory where the file goes, a
-    regular file where the charts' folder goes, or a path under a regular file.
+    regular file where the charts' folder goes, a path under a regular file,
+    or an existing file that is not a report to replace
+    (:func:`~escalate.output.destination.check_output_file`).
     """
     hint = f"such as {out / f'report.{format_}'}" if option else "give a file with --out FILE"
-    check_output_file(out, option=option, hint=hint)
+    check_output_file(out, option=option, hint=hint, suffixes=REPORT_SUFFIXES.get(format_, ()))
     charts = out.parent / f"{out.stem}_files"
     if format_ == "md" and charts.exists() and not charts.is_dir():
         named = f"{option} {out}" if option else str(out)
