@@ -8,13 +8,15 @@ argument, what it takes and what was found.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from conftest import BORDER
 
 import escalate
 from escalate.montecarlo.seeding import KEY_LIMIT, SEED_LIMIT
-from escalate.workflow import trace
+from escalate.workflow import run_to_directory, trace
 
 SEED = 20240611
 ENGINES = ["reference", "batch"]
@@ -88,3 +90,44 @@ def test_seeds_stop_at_128_bits(border: escalate.Scenario) -> None:
     for seed in (SEED_LIMIT, SEED_LIMIT * 5 + 7, np.random.SeedSequence(SEED_LIMIT)):
         with pytest.raises(escalate.UsageError, match=r"a seed must be below 2\*\*128"):
             escalate.run(border, replications=5, seed=seed)
+
+
+# -- flags ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["no", "False", 0, 1, None])
+def test_uncertainty_that_is_not_a_bool_is_refused(border: escalate.Scenario,
+                                                   value: object) -> None:
+    """uncertainty="no" was read as true and ran the two-level analysis; now it is refused."""
+    with pytest.raises(escalate.UsageError, match=f"uncertainty must be True or False, found "
+                                                  f"{value!r}"):
+        escalate.run(border, replications=10, seed=SEED, uncertainty=value)  # type: ignore[arg-type]
+
+
+def test_a_sweep_refuses_an_uncertainty_that_is_not_a_bool(border: escalate.Scenario) -> None:
+    """sweep(uncertainty="no") is refused before any point runs."""
+    with pytest.raises(escalate.UsageError, match="uncertainty must be True or False, found 'no'"):
+        escalate.sweep(border, {"p_retaliate": [0.1, 0.2]}, replications=10, seed=SEED,
+                       uncertainty="no")  # type: ignore[arg-type]
+
+
+def test_run_to_directory_and_trace_refuse_an_uncertainty_that_is_not_a_bool(
+        border: escalate.Scenario, tmp_path: Path) -> None:
+    """Refused before the run directory is made, and by trace too."""
+    with pytest.raises(escalate.UsageError, match="uncertainty must be True or False"):
+        run_to_directory(border, tmp_path / "run", replications=10, seed=SEED,
+                         uncertainty="no")  # type: ignore[arg-type]
+    assert not (tmp_path / "run").exists()
+    with pytest.raises(escalate.UsageError, match="uncertainty must be True or False"):
+        trace(border, seed=SEED, uncertainty="yes")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_numpy_bool_uncertainty_is_taken_as_a_bool(border: escalate.Scenario,
+                                                     engine: str) -> None:
+    """np.True_ runs the two-level analysis of True and is recorded as a Python bool."""
+    as_bool = escalate.run(border, replications=50, seed=SEED, uncertainty=True, engine=engine)
+    as_numpy = escalate.run(border, replications=50, seed=SEED, uncertainty=np.bool_(True),
+                            engine=engine)
+    assert as_numpy.uncertainty is True
+    assert as_numpy.summary == as_bool.summary

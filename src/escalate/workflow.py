@@ -18,7 +18,7 @@ from .engine.records import ReplicationRecord
 from .engine.selection import choose_engine
 from .errors import OutputError, UsageError
 from .montecarlo.precision import DEFAULT_MAX_REPLICATIONS, half_width, run_to_precision
-from .montecarlo.runner import RunResult, iter_records, run
+from .montecarlo.runner import RunResult, check_flag, iter_records, run
 from .montecarlo.seeding import BlockStreams, SeedLike, check_stream_keys, normalize_seed
 from .output.destination import MANIFEST, read_manifest
 from .output.rundir import (
@@ -58,6 +58,8 @@ def run_to_directory(
     the engine (:func:`~escalate.engine.selection.choose_engine`); the
     manifest and the summary record which ran and why.
     """
+    uncertainty = check_flag(uncertainty, "uncertainty")
+    events = check_flag(events, "events")
     compiled = scenario.compile(overrides)
     seed_value = normalize_seed(seed)
     engine_name, engine_reason = choose_engine(compiled, engine, keep_log=events)
@@ -110,6 +112,7 @@ def trace(scenario: Scenario, *, seed: SeedLike, replication: int = 0,
     index or an unknown engine, :class:`SimulationError` when it fails.
     """
     replication, _ = check_stream_keys(replication, 1, name="the replication index")
+    uncertainty = check_flag(uncertainty, "uncertainty")
     compiled = scenario.compile(overrides)
     seed_value = normalize_seed(seed)
     name, _ = choose_engine(compiled, engine)

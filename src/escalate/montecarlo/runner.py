@@ -40,7 +40,8 @@ from .seeding import (
     replication_rng,
 )
 
-__all__ = ["RecordSink", "ReplicationTable", "RunResult", "iter_records", "run"]
+__all__ = ["RecordSink", "ReplicationTable", "RunResult", "check_flag", "check_replications",
+           "iter_records", "run"]
 
 MAX_REPLICATIONS = 10**9
 
@@ -224,6 +225,16 @@ def check_replications(replications: object) -> None:
                          f"found {replications!r}")
 
 
+def check_flag(value: object, name: str) -> bool:
+    """Return ``value`` as a bool; raise :class:`UsageError` unless it is one (or numpy's).
+
+    A string such as ``"no"`` is refused rather than read as true.
+    """
+    if not isinstance(value, bool | np.bool_):
+        raise UsageError(f"{name} must be True or False, found {value!r}")
+    return bool(value)
+
+
 def run(
     scenario: Scenario | CompiledScenario | str | Path,
     *,
@@ -254,6 +265,9 @@ def run(
     """
     check_replications(replications)
     first, point = check_stream_keys(first, replications, point)
+    uncertainty = check_flag(uncertainty, "uncertainty")
+    keep_replications = check_flag(keep_replications, "keep_replications")
+    keep_log = check_flag(keep_log, "keep_log")
     compiled = _compiled(scenario, overrides)
     seed_value = normalize_seed(seed)
     name, reason = choose_engine(compiled, engine, keep_log=keep_log)

@@ -24,7 +24,7 @@ import numpy as np
 from ..engine.selection import choose_engine
 from ..errors import SimulationError, UsageError
 from ..montecarlo.precision import DEFAULT_MAX_REPLICATIONS, check_precision
-from ..montecarlo.runner import check_replications
+from ..montecarlo.runner import check_flag, check_replications
 from ..montecarlo.seeding import SeedLike, design_rng, normalize_seed
 from ..output.rundir import now
 from ..scenario import Scenario, load
@@ -157,6 +157,8 @@ def run_sweep(
     if not isinstance(scenario, Scenario):
         scenario = load(scenario)
     check_replications(replications)
+    uncertainty = check_flag(uncertainty, "uncertainty")
+    resume = check_flag(resume, "resume")
     if engine is not None:
         # Checked once here rather than failing at every point.
         choose_engine(scenario.compiled, engine)
