@@ -17,8 +17,22 @@ from .engine.pending import CapacityError
 from .engine.records import ReplicationRecord
 from .engine.selection import choose_engine
 from .errors import OutputError, UsageError
-from .montecarlo.precision import DEFAULT_MAX_REPLICATIONS, half_width, run_to_precision
-from .montecarlo.runner import RunResult, check_flag, iter_records, run
+from .montecarlo.precision import (
+    DEFAULT_MAX_REPLICATIONS,
+    check_precision,
+    half_width,
+    run_to_precision,
+)
+from .montecarlo.runner import (
+    RunResult,
+    check_callback,
+    check_flag,
+    check_replications,
+    check_scenario,
+    iter_records,
+    normalize_overrides,
+    run,
+)
 from .montecarlo.seeding import BlockStreams, SeedLike, check_stream_keys, normalize_seed
 from .output.destination import MANIFEST, read_manifest
 from .output.rundir import (
@@ -29,13 +43,13 @@ from .output.rundir import (
     ReplicationWriter,
     RunDirectory,
 )
-from .scenario import Scenario, loads
+from .scenario import Scenario, load, loads
 
 __all__ = ["run_to_directory", "trace", "trace_run"]
 
 
 def run_to_directory(
-    scenario: Scenario,
+    scenario: Scenario | str | Path,
     out: str | Path,
     *,
     replications: int,
@@ -56,10 +70,24 @@ def run_to_directory(
     (:func:`~escalate.montecarlo.precision.run_to_precision`) and the
     manifest records how many replications were needed.  ``engine`` chooses
     the engine (:func:`~escalate.engine.selection.choose_engine`); the
-    manifest and the summary record which ran and why.
+    manifest and the summary record which ran and why.  ``scenario`` may be
+    the path of a scenario file.  Bad arguments raise :class:`UsageError`
+    before the directory is made.
     """
+    check_scenario(scenario, compiled=False)
+    if not isinstance(out, str | Path):
+        raise UsageError(f"out must be a directory path, found {out!r}")
+    replications = check_replications(replications)
     uncertainty = check_flag(uncertainty, "uncertainty")
     events = check_flag(events, "events")
+    check_callback(progress, "progress")
+    if precision is not None:
+        precision, replications, bound = check_precision(
+            precision, replications, max_replications or max(DEFAULT_MAX_REPLICATIONS,
+                                                             replications))
+    overrides = normalize_overrides(overrides)
+    if not isinstance(scenario, Scenario):
+        scenario = load(scenario)
     compiled = scenario.compile(overrides)
     seed_value = normalize_seed(seed)
     engine_name, engine_reason = choose_engine(compiled, engine, keep_log=events)
@@ -83,7 +111,6 @@ def run_to_directory(
                          uncertainty=uncertainty, keep_replications=False, sinks=sinks,
                          progress=progress, keep_log=events, engine=engine)
         else:
-            bound = max_replications or max(DEFAULT_MAX_REPLICATIONS, replications)
             directory.manifest["precision"] = {"half_width": precision, "block": replications,
                                                "max_replications": bound}
             result = run_to_precision(compiled, precision=precision, block=replications,
@@ -100,7 +127,7 @@ def run_to_directory(
     return result
 
 
-def trace(scenario: Scenario, *, seed: SeedLike, replication: int = 0,
+def trace(scenario: Scenario | str | Path, *, seed: SeedLike, replication: int = 0,
           overrides: Mapping[str, Any] | None = None, uncertainty: bool = False,
           engine: str = "auto") -> tuple[ReplicationRecord, int, str]:
     """Run one replication with its full event log; return the record, the seed and the engine.
@@ -108,11 +135,16 @@ def trace(scenario: Scenario, *, seed: SeedLike, replication: int = 0,
     The engine is chosen as :func:`~escalate.montecarlo.runner.run` chooses it
     (``auto``, ``reference`` or ``batch``), so the replication told is the one
     with the same index in a run of the same scenario, seed and engine: its
-    row of ``replications.csv``.  Raises :class:`UsageError` for a negative
-    index or an unknown engine, :class:`SimulationError` when it fails.
+    row of ``replications.csv``.  Raises :class:`UsageError` for bad
+    arguments (a negative index, an unknown engine), :class:`SimulationError`
+    when it fails.
     """
+    check_scenario(scenario, compiled=False)
     replication, _ = check_stream_keys(replication, 1, name="the replication index")
     uncertainty = check_flag(uncertainty, "uncertainty")
+    overrides = normalize_overrides(overrides)
+    if not isinstance(scenario, Scenario):
+        scenario = load(scenario)
     compiled = scenario.compile(overrides)
     seed_value = normalize_seed(seed)
     name, _ = choose_engine(compiled, engine)

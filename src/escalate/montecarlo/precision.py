@@ -14,12 +14,14 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..compiled import CompiledScenario
 from ..errors import UsageError
 from ..scenario import Scenario
 from .aggregate import Aggregator
 from .runner import MAX_REPLICATIONS, RecordSink, RunResult, run
-from .seeding import SeedLike, normalize_seed
+from .seeding import SeedLike, is_whole_number, normalize_seed
 from .stats import wilson_interval
 
 __all__ = ["DEFAULT_MAX_REPLICATIONS", "check_precision", "half_width", "run_to_precision"]
@@ -37,19 +39,25 @@ def half_width(aggregator: Aggregator) -> float:
     return widest
 
 
-def check_precision(precision: float, block: int, max_replications: int) -> None:
-    """Raise :class:`UsageError` unless the three options make a usable stopping rule."""
-    if isinstance(precision, bool) or not isinstance(precision, int | float) or not (
+def check_precision(precision: object, block: object,
+                    max_replications: object) -> tuple[float, int, int]:
+    """Return the three options as Python numbers, checked to make a usable stopping rule.
+
+    Numpy numbers are taken as Python ones.  Raises :class:`UsageError`.
+    """
+    if isinstance(precision, bool | np.bool_) or not isinstance(
+            precision, int | float | np.integer | np.floating) or not (
             0 < precision < 0.5 and math.isfinite(precision)):
         raise UsageError(f"--precision: precision is a 95% half-width between 0 and 0.5 "
                          f"(e.g. 0.01), found {precision!r}")
-    if isinstance(block, bool) or not isinstance(block, int) or block < 1:
+    if not is_whole_number(block) or block < 1:
         raise UsageError(f"the block size must be a whole number of at least 1, found {block!r}")
-    if isinstance(max_replications, bool) or not isinstance(max_replications, int) or not (
+    if not is_whole_number(max_replications) or not (
             block <= max_replications <= MAX_REPLICATIONS):
         raise UsageError(f"--max-replications: max_replications must be a whole number from "
                          f"the block size (-n, {block:,}) to {MAX_REPLICATIONS:,}, found "
                          f"{max_replications!r}")
+    return float(precision), int(block), int(max_replications)
 
 
 def run_to_precision(
@@ -76,7 +84,7 @@ def run_to_precision(
     :func:`~escalate.montecarlo.runner.run` raises, and :class:`UsageError`
     for a bad stopping rule.
     """
-    check_precision(precision, block, max_replications)
+    precision, block, max_replications = check_precision(precision, block, max_replications)
     seed_value = normalize_seed(seed)
     options.update(seed=seed_value, uncertainty=uncertainty, point=point,
                    keep_replications=False, sinks=sinks, progress=progress)

@@ -36,12 +36,14 @@ from .seeding import (
     BlockStreams,
     SeedLike,
     check_stream_keys,
+    is_whole_number,
     normalize_seed,
     replication_rng,
 )
 
-__all__ = ["RecordSink", "ReplicationTable", "RunResult", "check_flag", "check_replications",
-           "iter_records", "run"]
+__all__ = ["RecordSink", "ReplicationTable", "RunResult", "check_callback", "check_flag",
+           "check_replications", "check_scenario", "check_sinks", "iter_records",
+           "normalize_overrides", "run"]
 
 MAX_REPLICATIONS = 10**9
 
@@ -159,6 +161,9 @@ class RunResult:
     def probability(self, outcome: str) -> float:
         """The estimated probability of ``outcome``; raises UsageError for an unknown name."""
         names = [o.name for o in self.scenario.outcomes]
+        if not isinstance(outcome, str):
+            raise UsageError(f"an outcome is given by its name, one of {', '.join(names)}; "
+                             f"found {outcome!r}")
         if outcome not in names:
             raise UsageError(f"no outcome {outcome!r} in this run ("
                              f"{did_you_mean(outcome, names, kind='outcomes')})")
@@ -174,13 +179,52 @@ class RunResult:
         return self.table.arrays()
 
 
+def check_scenario(scenario: object, *, compiled: bool = True) -> None:
+    """Raise :class:`UsageError` unless ``scenario`` is a Scenario, a file path (or compiled)."""
+    kinds = (Scenario, str, Path, CompiledScenario) if compiled else (Scenario, str, Path)
+    if not isinstance(scenario, kinds):
+        also = ", a CompiledScenario" if compiled else ""
+        raise UsageError(
+            "scenario must be a Scenario (escalate.load(path) or escalate.loads(yaml_text))"
+            f"{also} or the path of a scenario file, found {_described(scenario)}")
+
+
+def normalize_overrides(overrides: object) -> dict[str, Any]:
+    """Return ``overrides`` as a dict of parameter names to Python values.
+
+    Numpy scalars become the Python numbers and bools they hold, so they are
+    taken (and recorded) as those would be.  Raises :class:`UsageError` for
+    anything but a mapping with string keys; the values are checked when the
+    scenario is compiled.
+    """
+    if overrides is None:
+        return {}
+    if not isinstance(overrides, Mapping):
+        raise UsageError("overrides must be a mapping of parameter names to values, such as "
+                         f"{{'p_retaliate': 0.1}}, found {_described(overrides)}")
+    plain: dict[str, Any] = {}
+    for name, value in overrides.items():
+        if not isinstance(name, str):
+            raise UsageError(f"overrides: a parameter is named by a string, found {name!r}")
+        plain[name] = value.item() if isinstance(value, np.generic) else value
+    return plain
+
+
+def _described(value: object) -> str:
+    """``value``'s repr, or its type when that is long."""
+    text = repr(value)
+    return text if len(text) <= 60 else f"a {type(value).__name__}"
+
+
 def _compiled(scenario: Scenario | CompiledScenario | str | Path,
               overrides: Mapping[str, Any] | None) -> CompiledScenario:
+    check_scenario(scenario)
+    plain = normalize_overrides(overrides)
     if isinstance(scenario, str | Path):
         scenario = load(scenario)
     if isinstance(scenario, Scenario):
-        return scenario.compile(overrides)
-    if overrides:
+        return scenario.compile(plain)
+    if plain:
         raise UsageError("apply overrides when compiling: Scenario.compile(overrides)")
     return scenario
 
@@ -217,12 +261,28 @@ def iter_records(scenario: CompiledScenario, seed: int, first: int, count: int, 
         yield engine.run(index, rng, values, keep_log=keep_log, parameters=drawn)
 
 
-def check_replications(replications: object) -> None:
-    """Raise :class:`UsageError` unless ``replications`` is a whole number in range."""
-    if isinstance(replications, bool) or not isinstance(replications, int) or not (
-            1 <= replications <= MAX_REPLICATIONS):
+def check_replications(replications: object) -> int:
+    """Return ``replications`` as an int; raise :class:`UsageError` unless a whole number in range."""
+    if not is_whole_number(replications) or not 1 <= replications <= MAX_REPLICATIONS:
         raise UsageError(f"replications must be a whole number from 1 to {MAX_REPLICATIONS:,}, "
                          f"found {replications!r}")
+    return int(replications)
+
+
+def check_callback(value: object, name: str) -> None:
+    """Raise :class:`UsageError` unless ``value`` is None or can be called."""
+    if value is not None and not callable(value):
+        raise UsageError(f"{name} must be a function (or None), found {_described(value)}")
+
+
+def check_sinks(sinks: object) -> None:
+    """Raise :class:`UsageError` unless ``sinks`` is a sequence of objects with ``write``."""
+    if isinstance(sinks, str | bytes) or not isinstance(sinks, Sequence):
+        raise UsageError(f"sinks must be a list of record sinks, found {_described(sinks)}")
+    for sink in sinks:
+        if not callable(getattr(sink, "write", None)):
+            raise UsageError(f"sinks: each sink needs a write(record) method, found "
+                             f"{_described(sink)}")
 
 
 def check_flag(value: object, name: str) -> bool:
@@ -263,11 +323,13 @@ def run(
     Raises :class:`ScenarioError` for bad overrides, :class:`SimulationError`
     when a replication fails, :class:`UsageError` for bad arguments.
     """
-    check_replications(replications)
+    replications = check_replications(replications)
     first, point = check_stream_keys(first, replications, point)
     uncertainty = check_flag(uncertainty, "uncertainty")
     keep_replications = check_flag(keep_replications, "keep_replications")
     keep_log = check_flag(keep_log, "keep_log")
+    check_sinks(sinks)
+    check_callback(progress, "progress")
     compiled = _compiled(scenario, overrides)
     seed_value = normalize_seed(seed)
     name, reason = choose_engine(compiled, engine, keep_log=keep_log)

@@ -24,8 +24,8 @@ import numpy as np
 from ..engine.selection import choose_engine
 from ..errors import SimulationError, UsageError
 from ..montecarlo.precision import DEFAULT_MAX_REPLICATIONS, check_precision
-from ..montecarlo.runner import check_flag, check_replications
-from ..montecarlo.seeding import SeedLike, design_rng, normalize_seed
+from ..montecarlo.runner import check_callback, check_flag, check_replications, check_scenario
+from ..montecarlo.seeding import SeedLike, design_rng, is_whole_number, normalize_seed
 from ..output.rundir import now
 from ..scenario import Scenario, load
 from .checkpoint import (
@@ -109,6 +109,8 @@ def make_executor(workers: int | None = 1, scheduler: Any = None,
     """
     if scheduler is not None and dask_local is not None:
         raise UsageError("give either --scheduler or --dask-local, not both")
+    workers = _workers(workers, "workers", "every core available")
+    dask_local = _workers(dask_local, "dask_local", "no local Dask cluster")
     check_connect_seconds(connect_seconds)
     if scheduler is not None:
         return DaskExecutor(scheduler, connect_seconds=connect_seconds)
@@ -116,6 +118,45 @@ def make_executor(workers: int | None = 1, scheduler: Any = None,
         return DaskExecutor(local_workers=dask_local)
     workers = available_cores() if workers is None else workers
     return SerialExecutor() if workers == 1 else ProcessExecutor(workers)
+
+
+def _workers(value: object, name: str, none: str) -> int | None:
+    """Return a number of workers as an int (None stays None); raise :class:`UsageError`."""
+    if value is None:
+        return None
+    if not is_whole_number(value) or value < 1:
+        raise UsageError(f"{name} must be a whole number of at least 1 (or None: {none}), "
+                         f"found {value!r}")
+    return int(value)
+
+
+def _check_arguments(scenario: object, vary: object, shard: object, out: object,
+                     points_file: object, progress: object) -> tuple[int, int] | None:
+    """Check the arguments of :func:`run_sweep` that are not checked on their way elsewhere.
+
+    Returns the shard as ``(index, count)``.  Raises :class:`UsageError`.
+    """
+    check_scenario(scenario, compiled=False)
+    if vary is not None:
+        if not isinstance(vary, Mapping):
+            raise UsageError("vary must be a mapping of parameter names to a SPEC or a list of "
+                             f"values, such as {{'p_retaliate': '0:0.2:21'}}, found {vary!r}")
+        for name in vary:
+            if not isinstance(name, str):
+                raise UsageError(f"vary: a parameter is named by a string, found {name!r}")
+    for name, path in (("out", out), ("points_file", points_file)):
+        if path is not None and not isinstance(path, str | Path):
+            raise UsageError(f"{name} must be a path (or None), found {path!r}")
+    check_callback(progress, "progress")
+    if shard is None:
+        return None
+    if isinstance(shard, str):
+        return parse_shard(shard)
+    if (not isinstance(shard, tuple | list) or len(shard) != 2
+            or not all(is_whole_number(part) for part in shard)):
+        raise UsageError(f"shard must be 'I/N' or a pair (I, N) of whole numbers, such as "
+                         f"'2/8', found {shard!r}")
+    return parse_shard(f"{shard[0]}/{shard[1]}")
 
 
 def _parameter_info(scenario: Scenario) -> dict[str, ParameterInfo]:
@@ -154,11 +195,14 @@ def run_sweep(
     when the directory cannot be written.  Points
     whose simulation fails do not raise: they are counted in ``failures``.
     """
-    if not isinstance(scenario, Scenario):
-        scenario = load(scenario)
-    check_replications(replications)
+    shard_range = _check_arguments(scenario, vary, shard, out, points_file, progress)
+    replications = check_replications(replications)
     uncertainty = check_flag(uncertainty, "uncertainty")
     resume = check_flag(resume, "resume")
+    if is_whole_number(points):
+        points = int(points)
+    if not isinstance(scenario, Scenario):
+        scenario = load(scenario)
     if engine is not None:
         # Checked once here rather than failing at every point.
         choose_engine(scenario.compiled, engine)
@@ -166,17 +210,15 @@ def run_sweep(
         raise UsageError("--max-replications bounds an adaptive run: give --precision too")
     if precision is not None:
         max_replications = max_replications or max(DEFAULT_MAX_REPLICATIONS, replications)
-        check_precision(precision, replications, max_replications)
+        precision, replications, max_replications = check_precision(
+            precision, replications, max_replications)
     seed_value = normalize_seed(seed)
     if out is not None:
         # A wrong --out is reported before the design is built and its points checked.
         check_sweep_directory(out, resume=resume)
     grid = build_design(design, dict(vary or {}), points=points, points_file=points_file,
                         rng=design_rng(seed_value), parameters=_parameter_info(scenario))
-    validate_points(scenario, grid, uncertainty)
-    shard_range = parse_shard(shard) if isinstance(shard, str) else shard
-    if shard_range is not None:
-        parse_shard(f"{shard_range[0]}/{shard_range[1]}")
+    validate_points(scenario, grid)
     selection = shard_points(grid.points, shard_range)
     outcomes = [outcome.name for outcome in scenario.compiled.outcomes]
     context = SweepContext.of(scenario, grid.names, seed=seed_value, replications=replications,
