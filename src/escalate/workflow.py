@@ -17,12 +17,7 @@ from .engine.pending import CapacityError
 from .engine.records import ReplicationRecord
 from .engine.selection import choose_engine
 from .errors import OutputError, UsageError
-from .montecarlo.precision import (
-    DEFAULT_MAX_REPLICATIONS,
-    check_precision,
-    half_width,
-    run_to_precision,
-)
+from .montecarlo.precision import DEFAULT_MAX_REPLICATIONS, check_precision, run_to_precision
 from .montecarlo.runner import (
     RunResult,
     check_callback,
@@ -118,9 +113,9 @@ def run_to_directory(
                                       uncertainty=uncertainty, sinks=sinks, progress=progress,
                                       keep_log=events, engine=engine)
             directory.manifest["replications"] = result.replications
-            directory.manifest["precision"].update(
-                replications=result.replications,
-                reached=half_width(result.aggregator) <= precision)
+            assert result.precision is not None
+            directory.manifest["precision"].update(replications=result.replications,
+                                                   reached=result.precision["reached"])
         directory.manifest.update(engine=result.engine, engine_reason=result.engine_reason)
         summary = result.summary
         directory.write_summary(summary)

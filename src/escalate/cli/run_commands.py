@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 from click.core import ParameterSource
@@ -79,6 +80,17 @@ def run(file: Path, replications: int, seed: int, assignments: tuple[str, ...],
         render_summary(summary, stdout)
         if out is not None:
             stdout.print(f"run directory: {out}", markup=False)
+    if result.precision is not None and not result.precision["reached"]:
+        click.echo(precision_warning(result.precision), err=True)
+
+
+def precision_warning(precision: dict[str, Any]) -> str:
+    """The warning printed when ``--precision`` was not reached within ``--max-replications``."""
+    return (f"warning: --precision {precision['target']:g} not reached: after "
+            f"{precision['replications']:,} replications (--max-replications) the widest 95% "
+            f"half-width is {precision['achieved']:.4f} (±{100 * precision['achieved']:.1f} "
+            f"percentage points), for outcome {precision['outcome']!r}; raise "
+            f"--max-replications to narrow it further")
 
 
 @cli.command()

@@ -5,6 +5,12 @@ the number of replications needed depends only on the scenario, the seed and
 the options: never on timing, workers or where the blocks ran.  Block ``b``
 covers replications ``[b * block, (b + 1) * block)``, so a run that needed
 ``n`` replications gives exactly the numbers of a plain run of ``n``.
+
+The result's ``precision`` block says whether the target was reached, with
+the widest half-width and its outcome.  Stopping on the intervals makes the
+estimates slightly biased, most for rare outcomes (a block with few
+occurrences has a narrow interval, so the run stops sooner after one); a
+fixed number of replications does not.
 """
 
 from __future__ import annotations
@@ -24,19 +30,27 @@ from .runner import MAX_REPLICATIONS, RecordSink, RunResult, run
 from .seeding import SeedLike, is_whole_number, normalize_seed
 from .stats import wilson_interval
 
-__all__ = ["DEFAULT_MAX_REPLICATIONS", "check_precision", "half_width", "run_to_precision"]
+__all__ = ["DEFAULT_MAX_REPLICATIONS", "check_precision", "half_width", "run_to_precision",
+           "widest_interval"]
 
 #: the bound on replications of an adaptive run when none is given
 DEFAULT_MAX_REPLICATIONS = 100_000
 
 
+def widest_interval(aggregator: Aggregator) -> tuple[str | None, float]:
+    """The outcome with the widest 95% half-width, and that half-width (None, 0 when none)."""
+    widest: tuple[str | None, float] = (None, 0.0)
+    for outcome, count in zip(aggregator.scenario.outcomes, aggregator.outcome_counts,
+                              strict=True):
+        low, high = wilson_interval(int(count), aggregator.replications)
+        if (high - low) / 2 > widest[1]:
+            widest = (outcome.name, (high - low) / 2)
+    return widest
+
+
 def half_width(aggregator: Aggregator) -> float:
     """The widest 95% half-width among the scenario's outcomes (0 when it has none)."""
-    widest = 0.0
-    for count in aggregator.outcome_counts:
-        low, high = wilson_interval(int(count), aggregator.replications)
-        widest = max(widest, (high - low) / 2)
-    return widest
+    return widest_interval(aggregator)[1]
 
 
 def check_precision(precision: object, block: object,
@@ -77,9 +91,11 @@ def run_to_precision(
     """Run blocks of replications until every outcome's 95% half-width is at most ``precision``.
 
     Blocks hold ``block`` replications each.  Stops after ``max_replications``
-    at the latest (the last block is cut short to fit); compare
-    :func:`half_width` of the result with ``precision`` to know whether it was
-    reached.  Other ``options`` go to
+    at the latest (the last block is cut short to fit); the result's
+    ``precision`` (also in its summary) says whether the target was reached:
+    ``target``, ``achieved`` (the widest half-width), ``outcome`` (whose it is),
+    ``reached``, ``replications``, ``block`` and ``max_replications``.
+    Other ``options`` go to
     :func:`~escalate.montecarlo.runner.run` unchanged.  Raises what
     :func:`~escalate.montecarlo.runner.run` raises, and :class:`UsageError`
     for a bad stopping rule.
@@ -98,5 +114,9 @@ def run_to_precision(
         result = run(first_block.scenario, replications=size, first=done, **options)
         total.merge(result.aggregator)
         done += size
+    outcome, widest = widest_interval(total)
+    report = {"target": precision, "achieved": widest, "outcome": outcome,
+              "reached": widest <= precision, "replications": done, "block": block,
+              "max_replications": max_replications}
     return RunResult(first_block.scenario, seed_value, done, 0, uncertainty, first_block.engine,
-                     total, engine_reason=first_block.engine_reason)
+                     total, engine_reason=first_block.engine_reason, precision=report)

@@ -148,14 +148,21 @@ class RunResult:
     aggregator: Aggregator
     table: ReplicationTable | None = None
     engine_reason: str = ""
+    #: how an adaptive run (:func:`~escalate.montecarlo.precision.run_to_precision`) ended
+    precision: dict[str, Any] | None = None
 
     @property
     def summary(self) -> dict[str, Any]:
-        """The run summary (probabilities with 95% Wilson intervals, times, levels, paths)."""
+        """The run summary (probabilities with 95% Wilson intervals, times, levels, paths).
+
+        An adaptive run adds its ``precision`` block: target, half-width reached, outcome.
+        """
         data = self.aggregator.summary()
         data.update(seed=self.seed, first_replication=self.first, uncertainty=self.uncertainty,
                     engine=self.engine, engine_reason=self.engine_reason,
                     overrides=dict(self.scenario.overrides))
+        if self.precision is not None:
+            data["precision"] = dict(self.precision)
         return data
 
     def probability(self, outcome: str) -> float:
