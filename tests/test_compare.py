@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 from conftest import BORDER
 from report_helpers import run_directory
+from scipy import stats
 
+import escalate
 from escalate.cli import main
-from escalate.report.compare import compare_runs, newcombe_paired, newcombe_unpaired
+from escalate.montecarlo.stats import Z95
+from escalate.report.compare import compare_runs, newcombe_unpaired
 from escalate.report.inputs import resolve_runs
+from escalate.report.rundata import run_data_from_result
 
 
 @pytest.fixture
@@ -39,12 +42,43 @@ def test_newcombe_unpaired_matches_the_published_example() -> None:
     assert (low, high) == (pytest.approx(0.0524, abs=5e-5), pytest.approx(0.3339, abs=5e-5))
 
 
-def test_identical_paired_outcomes_have_a_zero_difference_and_a_tiny_interval() -> None:
-    flags = np.random.default_rng(1).random(1000) < 0.3
-    difference, low, high = newcombe_paired(flags, flags.copy())
-    assert difference == 0.0
-    assert low <= 0.0 <= high
-    assert high - low < 0.01
+def test_identical_paired_outcomes_have_a_zero_difference_and_an_honest_interval(
+        pair: tuple[Path, Path]) -> None:
+    """No discordant replication is not certainty: the interval is 0 ± z²/(n + z²)."""
+    runs = resolve_runs([pair[0], pair[0]], replications=2000, seed=3)
+    (comparison,) = compare_runs(runs)
+    half = Z95**2 / (2000 + Z95**2)
+    for outcome in comparison.outcomes:
+        assert outcome.method == "paired"
+        assert outcome.difference == 0.0
+        assert (outcome.low, outcome.high) == (pytest.approx(-half), pytest.approx(half))
+
+
+@pytest.mark.slow
+def test_paired_intervals_cover_a_slight_change_on_common_random_numbers(tmp_path: Path) -> None:
+    """p_retaliate 0.35 -> 0.351: about 2 discordant replications in 2,000, on 1,000 seeds.
+
+    The strike probability is p_retaliate (the horizon is never reached), so the
+    true difference is 0.001.  If the coverage were 95%, fewer covering seeds
+    than the 0.1% quantile of Binomial(1000, 0.95) would happen once in 1,000.
+    """
+    base = escalate.load(_write(tmp_path / "b.yaml", BORDER))
+    variant = escalate.load(_write(tmp_path / "v.yaml",
+                                   BORDER.replace("value: 0.35", "value: 0.351")))
+    covered = 0
+    for seed in range(1000):
+        runs = [run_data_from_result(escalate.run(s, replications=2000, seed=seed), s.name, s)
+                for s in (base, variant)]
+        (comparison,) = compare_runs(runs)
+        strike = next(o for o in comparison.outcomes if o.outcome == "strike")
+        assert strike.method == "paired"
+        covered += strike.low <= 0.001 <= strike.high
+    assert covered >= stats.binom.ppf(0.001, 1000, 0.95)
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
 
 
 def test_scenarios_differing_in_one_probability_give_a_narrower_paired_interval(

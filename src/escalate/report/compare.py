@@ -1,15 +1,17 @@
 """Comparing runs outcome by outcome: each probability, their difference and its 95% interval.
 
-Runs that share random streams (same seed, same replication indices, both
-with or both without drawn parameters) are compared on paired replications:
-common random numbers make the difference far more precise than the two
-intervals suggest.  Otherwise the runs are independent samples.  Both
-intervals are Newcombe's hybrid score intervals built from the Wilson
-intervals of the two proportions (Newcombe 1998, Statistics in Medicine 17,
-"Interval estimation for the difference between independent proportions",
-method 10, and "Improved confidence intervals for the difference between
-binomial proportions based on paired data", method 10); the paired one
-corrects for the correlation of the paired outcomes.
+Runs that share random streams (same seed and replication indices, both
+with or both without drawn parameters) are compared on paired replications: common random numbers make the difference far more precise
+than the two intervals suggest.  The paired interval is Tango's score
+interval for the difference of paired proportions (Tango 1998, Statistics
+in Medicine 17, "Equivalence test and confidence interval for the difference
+in proportions for the paired-sample design"), which depends only on the
+discordant replications and keeps its coverage when they are few, as they
+are when a variant changes one probability slightly.  Otherwise the runs are
+independent samples, with Newcombe's hybrid score interval built from the
+Wilson intervals of the two proportions (Newcombe 1998, Statistics in
+Medicine 17, "Interval estimation for the difference between independent
+proportions", method 10).
 """
 
 from __future__ import annotations
@@ -22,60 +24,115 @@ from typing import Any, Literal
 import numpy as np
 
 from ..errors import UsageError
-from ..montecarlo.stats import wilson_interval
+from ..montecarlo.stats import Z95, wilson_interval
 from .rundata import RunData
 
 __all__ = [
     "Comparison",
     "OutcomeDifference",
     "compare_runs",
-    "newcombe_paired",
+    "discordant_counts",
     "newcombe_unpaired",
     "shares_streams",
+    "tango_paired",
+    "tango_score",
 ]
 
 Method = Literal["paired", "unpaired"]
 
-
-def newcombe_unpaired(successes_a: int, trials_a: int, successes_b: int,
-                      trials_b: int) -> tuple[float, float, float]:
-    """Difference ``p_b - p_a`` of independent proportions with its 95% hybrid score interval."""
-    p_a, p_b = successes_a / trials_a, successes_b / trials_b
-    low_a, high_a = wilson_interval(successes_a, trials_a)
-    low_b, high_b = wilson_interval(successes_b, trials_b)
-    difference = p_b - p_a
-    below = math.sqrt((p_b - low_b) ** 2 + (high_a - p_a) ** 2)
-    above = math.sqrt((high_b - p_b) ** 2 + (p_a - low_a) ** 2)
-    return difference, max(-1.0, difference - below), min(1.0, difference + above)
+#: bisection steps: enough to reach adjacent floating-point numbers on [-1, 1] or [0, 40]
+_HALVINGS = 200
 
 
-def newcombe_paired(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
-    """Difference ``mean(b) - mean(a)`` of paired binary outcomes with its 95% interval.
+def newcombe_unpaired(successes_a: int, trials_a: int, successes_b: int, trials_b: int,
+                      z: float = Z95) -> tuple[float, float, float]:
+    """Difference ``p_b - p_a`` of independent proportions with its hybrid score interval.
 
-    ``a`` and ``b`` are boolean arrays over the same replications.  The
-    correlation correction uses the phi coefficient of the 2x2 table (taken
-    as 0 when a margin is empty), as in Newcombe's method 10.
+    The interval is 95% by default (``z`` is the standard normal quantile).
     """
-    if a.shape != b.shape or a.size == 0:
-        raise UsageError("paired outcomes need two arrays of the same, non-zero length")
-    n = a.size
-    both = int(np.count_nonzero(a & b))
-    only_a = int(np.count_nonzero(a & ~b))
-    only_b = int(np.count_nonzero(~a & b))
-    neither = n - both - only_a - only_b
-    count_a, count_b = both + only_a, both + only_b
-    p_a, p_b = count_a / n, count_b / n
-    low_a, high_a = wilson_interval(count_a, n)
-    low_b, high_b = wilson_interval(count_b, n)
-    margins = float(count_a) * (n - count_a) * count_b * (n - count_b)
-    phi = (both * neither - only_a * only_b) / math.sqrt(margins) if margins > 0 else 0.0
-    difference = p_b - p_a
-    below_sq = ((p_b - low_b) ** 2 - 2 * phi * (p_b - low_b) * (high_a - p_a)
-                + (high_a - p_a) ** 2)
-    above_sq = ((high_b - p_b) ** 2 - 2 * phi * (high_b - p_b) * (p_a - low_a)
-                + (p_a - low_a) ** 2)
-    below, above = math.sqrt(max(0.0, below_sq)), math.sqrt(max(0.0, above_sq))
+    difference = successes_b / trials_b - successes_a / trials_a
+    below_a, above_a = _wilson_margins(successes_a, trials_a, z)
+    below_b, above_b = _wilson_margins(successes_b, trials_b, z)
+    below = math.sqrt(below_b**2 + above_a**2)
+    above = math.sqrt(above_b**2 + below_a**2)
     return difference, max(-1.0, difference - below), min(1.0, difference + above)
+
+
+def _wilson_margins(successes: int, trials: int, z: float) -> tuple[float, float]:
+    """How far the Wilson interval reaches below and above the proportion."""
+    low, high = wilson_interval(successes, trials, z)
+    proportion = successes / trials
+    return proportion - low, high - proportion
+
+
+def discordant_counts(baseline: np.ndarray, variant: np.ndarray) -> tuple[int, int, int]:
+    """Replications where only the baseline, only the variant had the outcome, and their number.
+
+    ``baseline`` and ``variant`` are boolean arrays over the same replications.
+    Raises :class:`UsageError` if their shapes differ or they are empty.
+    """
+    if baseline.shape != variant.shape or baseline.size == 0:
+        raise UsageError("paired outcomes need two arrays of the same, non-zero length, found "
+                         f"shapes {baseline.shape} and {variant.shape}")
+    return (int(np.count_nonzero(baseline & ~variant)),
+            int(np.count_nonzero(~baseline & variant)), int(baseline.size))
+
+
+def tango_score(baseline_only: int, variant_only: int, replications: int,
+                difference: float) -> float:
+    """Tango's score statistic for the paired difference ``p_variant - p_baseline`` = ``d``.
+
+    ``T = (variant_only - baseline_only - n d) / sqrt(n (2 q + d (1 - d)))`` with
+    ``q`` the maximum-likelihood probability of "baseline only" when the
+    difference is ``d`` (Tango 1998): the larger root of
+    ``2n q^2 + (-v - w + (2n - v + w) d) q - w d (1 - d) = 0`` (``v`` and ``w``
+    the variant-only and baseline-only counts).  Standard normal when the
+    difference is ``d``; it decreases as ``d`` grows.
+    """
+    n, v, w, d = replications, variant_only, baseline_only, difference
+    a = 2.0 * n
+    b = -v - w + (2.0 * n - v + w) * d
+    c = -w * d * (1.0 - d)
+    root = math.sqrt(max(0.0, b * b - 4.0 * a * c))
+    # The larger root, written so that neither form subtracts nearly equal numbers.
+    q = (root - b) / (2.0 * a) if b <= 0 else -2.0 * c / (b + root)
+    numerator = v - w - n * d
+    variance = n * (2.0 * q + d * (1.0 - d))
+    if variance <= 0:  # only at d = -1 or 1, where the observed counts are all or nothing
+        return 0.0 if numerator == 0 else math.copysign(math.inf, numerator)
+    return numerator / math.sqrt(variance)
+
+
+def tango_paired(baseline_only: int, variant_only: int, replications: int,
+                 z: float = Z95) -> tuple[float, float, float]:
+    """Difference ``p_variant - p_baseline`` of paired proportions with Tango's score interval.
+
+    The interval holds every ``d`` with ``|tango_score(..., d)| <= z`` (95% by
+    default), found by bisection on each side of the estimate.  Unlike
+    intervals built from the two margins, it stays honest when few
+    replications are discordant: with none, it is ``0 ± z^2 / (n + z^2)``.
+    Raises :class:`UsageError` for counts that are not a paired table.
+    """
+    if not 0 <= baseline_only <= replications - variant_only or variant_only < 0:
+        raise UsageError(f"discordant counts {baseline_only} (baseline only) and {variant_only} "
+                         f"(variant only) do not fit in {replications} replications")
+    difference = (variant_only - baseline_only) / replications
+
+    def accepted(d: float) -> bool:
+        return abs(tango_score(baseline_only, variant_only, replications, d)) <= z
+
+    def bound(inside: float, outside: float) -> float:
+        """The edge of the interval between an accepted ``inside`` and ``outside``."""
+        if accepted(outside):
+            return outside
+        for _ in range(_HALVINGS):
+            middle = (inside + outside) / 2
+            if middle in (inside, outside):  # as close as floating point gets
+                break
+            inside, outside = (middle, outside) if accepted(middle) else (inside, middle)
+        return inside
+
+    return difference, bound(difference, -1.0), bound(difference, 1.0)
 
 
 def shares_streams(a: RunData, b: RunData) -> tuple[bool, str]:
@@ -142,26 +199,29 @@ def _pair(baseline: RunData, variant: RunData) -> Comparison:
         flags_a, flags_b = baseline.indicators(), variant.indicators()
         if flags_a is None or flags_b is None:
             paired, reason = False, "a run kept no per-replication results (replications.csv)"
+            flags_a = flags_b = None
         elif not np.array_equal(flags_a.replication, flags_b.replication):
             paired, reason = False, "the runs hold different replications"
+            flags_a = flags_b = None
     names_a, names_b = list(baseline.outcomes), list(variant.outcomes)
     common = [name for name in names_a if name in names_b]
     results = []
     for name in common:
         entry_a, entry_b = baseline.outcomes[name], variant.outcomes[name]
         count_a, count_b = int(entry_a["count"]), int(entry_b["count"])
-        unpaired = newcombe_unpaired(count_a, baseline.replications, count_b,
-                                     variant.replications)
+        counts = (count_a, baseline.replications, count_b, variant.replications)
+        unpaired = newcombe_unpaired(*counts)
         label = str(entry_a.get("label") or name)
-        if (paired and flags_a is not None and flags_b is not None
+        estimates = (name, label, _estimate(entry_a), _estimate(entry_b))
+        if (flags_a is not None and flags_b is not None
                 and name in flags_a.occurred and name in flags_b.occurred):
-            difference, low, high = newcombe_paired(flags_a.occurred[name], flags_b.occurred[name])
-            results.append(OutcomeDifference(name, label, _estimate(entry_a), _estimate(entry_b),
-                                             difference, low, high, "paired",
-                                             (unpaired[1], unpaired[2])))
+            baseline_only, variant_only, replications = discordant_counts(
+                flags_a.occurred[name], flags_b.occurred[name])
+            results.append(OutcomeDifference(
+                *estimates, *tango_paired(baseline_only, variant_only, replications), "paired",
+                (unpaired[1], unpaired[2])))
         else:
-            results.append(OutcomeDifference(name, label, _estimate(entry_a), _estimate(entry_b),
-                                             *unpaired, "unpaired"))
+            results.append(OutcomeDifference(*estimates, *unpaired, "unpaired"))
     method: Method = "paired" if paired else "unpaired"
     return Comparison(baseline.label, variant.label, method, reason, tuple(results),
                       tuple(n for n in names_a if n not in names_b),

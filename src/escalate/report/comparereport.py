@@ -10,7 +10,12 @@ from .compare import Comparison
 from .document import Block, Code, Document, Figure, Paragraph, Section, Table
 from .formatting import percent, percent_interval, points
 
-__all__ = ["comparison_document", "comparison_json", "comparison_rows", "method_sentence"]
+__all__ = [
+    "comparison_document",
+    "comparison_json",
+    "comparison_rows",
+    "method_sentence",
+]
 
 COLUMNS = ("outcome", "baseline", "95% interval", "variant", "95% interval", "difference",
            "95% interval of the difference", "distinguishable from zero")
@@ -21,10 +26,26 @@ def method_sentence(comparison: Comparison) -> str:
     if comparison.method == "paired":
         return ("Paired: both runs used the same seed and replication indices, so each "
                 "replication of the variant faced the same random draws as the baseline "
-                "(common random numbers); the interval of each difference comes from the paired "
-                "replications (Newcombe's hybrid score interval for paired data).")
+                "(common random numbers); the interval of each difference is Tango's score "
+                "interval for paired proportions, from the replications where the outcome "
+                "occurred in one run only.")
     return (f"Unpaired ({comparison.reason}): the runs are independent samples; the interval of "
             "each difference is Newcombe's hybrid score interval for independent proportions.")
+
+
+def _pairing_gain(comparison: Comparison) -> str | None:
+    """How much narrower the paired intervals are than unpaired ones, in words."""
+    ratios = [(o.high - o.low) / (o.unpaired[1] - o.unpaired[0]) for o in comparison.outcomes
+              if o.unpaired is not None and o.unpaired[1] > o.unpaired[0]]
+    if not ratios:
+        return None
+    least, most = 100 * (1 - max(ratios)), 100 * (1 - min(ratios))
+    if least >= 0:
+        span = f"{most:.0f}%" if f"{least:.0f}" == f"{most:.0f}" else f"{least:.0f}% to {most:.0f}%"
+        return (f"Pairing made the intervals of the differences {span} narrower than unpaired "
+                "intervals would be.")
+    return (f"Paired intervals of the differences range from {-least:.0f}% wider to "
+            f"{most:.0f}% narrower than unpaired intervals would be.")
 
 
 def comparison_rows(comparison: Comparison) -> list[list[str]]:
@@ -54,15 +75,9 @@ def comparison_document(comparisons: Sequence[Comparison], plots: Any | None = N
         rows: list[list[Any]] = [[Code(row[0]), *row[1:]] for row in comparison_rows(comparison)]
         blocks.append(Table(list(COLUMNS), rows, kind="comparison",
                             numeric=frozenset(range(1, 7))))
-        if comparison.method == "paired":
-            gains = [(o.high - o.low) / (o.unpaired[1] - o.unpaired[0])
-                     for o in comparison.outcomes
-                     if o.unpaired is not None and o.unpaired[1] > o.unpaired[0]]
-            if gains:
-                blocks.append(Paragraph(
-                    f"Pairing made the intervals of the differences {100 * (1 - max(gains)):.0f}% "
-                    f"to {100 * (1 - min(gains)):.0f}% narrower than unpaired intervals would be.",
-                    note=True))
+        gain = _pairing_gain(comparison)
+        if gain is not None:
+            blocks.append(Paragraph(gain, note=True))
         for names, where in ((comparison.only_baseline, comparison.baseline),
                              (comparison.only_variant, comparison.variant)):
             if names:
