@@ -156,3 +156,17 @@ def test_compare_needs_two_inputs(pair: tuple[Path, Path],
     assert code == 2
     assert "at least two inputs" in err
     assert "Traceback" not in err
+
+
+# -- pairing needs the same engine ---------------------------------------------------------
+
+
+def test_runs_on_different_engines_are_compared_unpaired_and_say_why(
+        pair: tuple[Path, Path], tmp_path: Path) -> None:
+    """The reference and batch engines draw differently, so one seed does not pair them."""
+    first = run_directory(tmp_path / "a", pair[0], replications=300, seed=4, engine="reference")
+    second = run_directory(tmp_path / "b", pair[1], replications=300, seed=4, engine="batch")
+    (comparison,) = compare_runs(resolve_runs([first, second]))
+    assert comparison.method == "unpaired"
+    assert comparison.reason == "different engines (reference and batch)"
+    assert all(o.method == "unpaired" for o in comparison.outcomes)

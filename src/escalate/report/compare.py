@@ -1,7 +1,8 @@
 """Comparing runs outcome by outcome: each probability, their difference and its 95% interval.
 
-Runs that share random streams (same seed and replication indices, both
-with or both without drawn parameters) are compared on paired replications: common random numbers make the difference far more precise
+Runs that share random streams (same seed, engine and replication indices,
+both with or both without drawn parameters) are compared on paired
+replications: common random numbers make the difference far more precise
 than the two intervals suggest.  The paired interval is Tango's score
 interval for the difference of paired proportions (Tango 1998, Statistics
 in Medicine 17, "Equivalence test and confidence interval for the difference
@@ -135,12 +136,27 @@ def tango_paired(baseline_only: int, variant_only: int, replications: int,
     return difference, bound(difference, -1.0), bound(difference, 1.0)
 
 
+def _engine(run: RunData) -> str | None:
+    engine = run.summary.get("engine", run.manifest.get("engine"))
+    return str(engine) if engine is not None else None
+
+
 def shares_streams(a: RunData, b: RunData) -> tuple[bool, str]:
-    """Whether two runs used the same random streams replication by replication, and why not."""
+    """Whether two runs used the same random streams replication by replication, and why not.
+
+    That takes the same seed, the same engine (the reference and batch engines
+    draw differently), the same replication range and the same treatment of
+    uncertain parameters.
+    """
     if a.seed is None or b.seed is None:
         return False, "a run does not record its seed"
     if a.seed != b.seed:
         return False, f"different seeds ({a.seed} and {b.seed})"
+    engine_a, engine_b = _engine(a), _engine(b)
+    if engine_a is None or engine_b is None:
+        return False, "a run does not record its engine"
+    if engine_a != engine_b:
+        return False, f"different engines ({engine_a} and {engine_b})"
     if a.replications != b.replications or a.first_replication != b.first_replication:
         return False, "different replication ranges"
     if a.uncertainty != b.uncertainty:

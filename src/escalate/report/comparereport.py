@@ -24,7 +24,7 @@ COLUMNS = ("outcome", "baseline", "95% interval", "variant", "95% interval", "di
 def method_sentence(comparison: Comparison) -> str:
     """How the difference was measured, in words."""
     if comparison.method == "paired":
-        return ("Paired: both runs used the same seed and replication indices, so each "
+        return ("Paired: both runs used the same seed, engine and replications, so each "
                 "replication of the variant faced the same random draws as the baseline "
                 "(common random numbers); the interval of each difference is Tango's score "
                 "interval for paired proportions, from the replications where the outcome "
