@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -14,8 +15,9 @@ import escalate
 from escalate.cli import main
 from escalate.montecarlo.stats import Z95
 from escalate.report.compare import compare_runs, newcombe_unpaired
+from escalate.report.comparereport import method_sentence
 from escalate.report.inputs import resolve_runs
-from escalate.report.rundata import run_data_from_result
+from escalate.report.rundata import Indicators, RunData, run_data_from_result
 
 
 @pytest.fixture
@@ -158,7 +160,7 @@ def test_compare_needs_two_inputs(pair: tuple[Path, Path],
     assert "Traceback" not in err
 
 
-# -- pairing needs the same engine ---------------------------------------------------------
+# -- pairing needs the same engine; what unpaired intervals mean ---------------------------
 
 
 def test_runs_on_different_engines_are_compared_unpaired_and_say_why(
@@ -170,3 +172,74 @@ def test_runs_on_different_engines_are_compared_unpaired_and_say_why(
     assert comparison.method == "unpaired"
     assert comparison.reason == "different engines (reference and batch)"
     assert all(o.method == "unpaired" for o in comparison.outcomes)
+
+
+def _in_memory(text: str, tmp_path: Path, *, seed: int = 5, replications: int = 400,
+               first: int = 0, uncertainty: bool = False) -> RunData:
+    scenario = escalate.load(_write(tmp_path / f"s{seed}-{first}-{uncertainty}.yaml", text))
+    result = escalate.run(scenario, replications=replications, seed=seed, first=first,
+                          uncertainty=uncertainty)
+    return run_data_from_result(result, scenario.name, scenario)
+
+
+def _without(run: RunData, key: str) -> RunData:
+    return dataclasses.replace(run, manifest={k: v for k, v in run.manifest.items() if k != key},
+                               summary={k: v for k, v in run.summary.items() if k != key})
+
+
+def _unpaired_cases(tmp_path: Path) -> dict[str, tuple[RunData, RunData]]:
+    base = _in_memory(BORDER, tmp_path)
+    flags = base.indicators()
+    assert flags is not None
+    shifted = Indicators(flags.replication + 1, flags.occurred)
+    return {
+        "seeds": (base, _in_memory(BORDER, tmp_path, seed=6)),
+        "disjoint": (base, _in_memory(BORDER, tmp_path, first=400)),
+        "overlapping": (base, _in_memory(BORDER, tmp_path, first=200)),
+        "no file": (base, dataclasses.replace(base, indicators_in_memory=None)),
+        "other replications": (base, dataclasses.replace(base, indicators_in_memory=shifted)),
+        "no seed": (base, _without(base, "seed")),
+        "no engine": (base, _without(base, "engine")),
+        "uncertainty": (base, _in_memory(BORDER, tmp_path, uncertainty=True)),
+    }
+
+
+INDEPENDENT = "the runs are independent samples"
+CONSERVATIVE = "conservative (wider than needed) when the shared draws correlate the runs"
+UNMATCHED = "cannot be matched replication by replication, so they are treated as independent"
+
+UNPAIRED_WORDING = {
+    "seeds": ("different seeds (5 and 6)", INDEPENDENT),
+    "disjoint": ("different replication ranges (0–399 and 400–799)", INDEPENDENT),
+    "overlapping": ("different replication ranges (0–399 and 200–599)", CONSERVATIVE),
+    "no file": ("a run kept no per-replication results (replications.csv)", CONSERVATIVE),
+    "other replications": ("the runs hold different replications", CONSERVATIVE),
+    "no seed": ("a run does not record its seed", UNMATCHED),
+    "no engine": ("a run does not record its engine", UNMATCHED),
+    "uncertainty": ("one run drew uncertain parameters and the other did not", UNMATCHED),
+}
+
+
+def test_each_reason_for_not_pairing_is_worded_by_what_it_implies(tmp_path: Path) -> None:
+    """Only runs known to be independent are called independent; shared streams are conservative."""
+    for case, (baseline, variant) in _unpaired_cases(tmp_path).items():
+        (comparison,) = compare_runs([baseline, variant])
+        reason, implication = UNPAIRED_WORDING[case]
+        sentence = method_sentence(comparison)
+        assert comparison.method == "unpaired", case
+        assert all(o.method == "unpaired" for o in comparison.outcomes), case
+        assert comparison.reason == reason, case
+        assert sentence.startswith(f"Unpaired ({reason}): "), case
+        assert implication in sentence, case
+        others = {INDEPENDENT, CONSERVATIVE, UNMATCHED} - {implication}
+        assert not any(other in sentence for other in others), case
+
+
+def test_a_run_directory_without_replications_csv_is_compared_unpaired(
+        pair: tuple[Path, Path], tmp_path: Path) -> None:
+    first = run_directory(tmp_path / "a", pair[0], replications=200, seed=3)
+    second = run_directory(tmp_path / "b", pair[0], replications=200, seed=3)
+    (second / "replications.csv").unlink()
+    (comparison,) = compare_runs(resolve_runs([first, second]))
+    assert comparison.relation == "shared"
+    assert CONSERVATIVE in method_sentence(comparison)

@@ -9,10 +9,12 @@ in Medicine 17, "Equivalence test and confidence interval for the difference
 in proportions for the paired-sample design"), which depends only on the
 discordant replications and keeps its coverage when they are few, as they
 are when a variant changes one probability slightly.  Otherwise the runs are
-independent samples, with Newcombe's hybrid score interval built from the
-Wilson intervals of the two proportions (Newcombe 1998, Statistics in
-Medicine 17, "Interval estimation for the difference between independent
-proportions", method 10).
+treated as independent samples, with Newcombe's hybrid score interval built
+from the Wilson intervals of the two proportions (Newcombe 1998, Statistics
+in Medicine 17, "Interval estimation for the difference between independent
+proportions", method 10).  Treated so, runs that share some random streams
+without being paired get a conservative interval when the common random
+numbers correlate them positively, as they usually do.
 """
 
 from __future__ import annotations
@@ -35,11 +37,16 @@ __all__ = [
     "discordant_counts",
     "newcombe_unpaired",
     "shares_streams",
+    "stream_relation",
     "tango_paired",
     "tango_score",
 ]
 
 Method = Literal["paired", "unpaired"]
+#: how the unpaired runs relate: "independent" (different seeds or disjoint replications),
+#: "shared" (they share random streams, so treating them as independent is conservative
+#: when the common random numbers correlate them positively), "unknown" (otherwise)
+Relation = Literal["paired", "independent", "shared", "unknown"]
 
 #: bisection steps: enough to reach adjacent floating-point numbers on [-1, 1] or [0, 40]
 _HALVINGS = 200
@@ -141,27 +148,41 @@ def _engine(run: RunData) -> str | None:
     return str(engine) if engine is not None else None
 
 
-def shares_streams(a: RunData, b: RunData) -> tuple[bool, str]:
-    """Whether two runs used the same random streams replication by replication, and why not.
+def stream_relation(a: RunData, b: RunData) -> tuple[Relation, str]:
+    """How the random streams of two runs relate, and why they cannot be paired ("" if they can).
 
-    That takes the same seed, the same engine (the reference and batch engines
-    draw differently), the same replication range and the same treatment of
-    uncertain parameters.
+    Runs pair when they used the same seed, engine (the reference and batch
+    engines draw differently), replication range and treatment of uncertain
+    parameters.  Runs on one seed, engine and treatment whose ranges overlap
+    share the streams of the common replications ("shared"); runs on
+    different seeds, or on disjoint ranges, are "independent"; the others
+    (a seed or engine not recorded, different engines, parameters drawn in
+    one run only) are "unknown".
     """
     if a.seed is None or b.seed is None:
-        return False, "a run does not record its seed"
+        return "unknown", "a run does not record its seed"
     if a.seed != b.seed:
-        return False, f"different seeds ({a.seed} and {b.seed})"
+        return "independent", f"different seeds ({a.seed} and {b.seed})"
     engine_a, engine_b = _engine(a), _engine(b)
     if engine_a is None or engine_b is None:
-        return False, "a run does not record its engine"
+        return "unknown", "a run does not record its engine"
     if engine_a != engine_b:
-        return False, f"different engines ({engine_a} and {engine_b})"
-    if a.replications != b.replications or a.first_replication != b.first_replication:
-        return False, "different replication ranges"
+        return "unknown", f"different engines ({engine_a} and {engine_b})"
     if a.uncertainty != b.uncertainty:
-        return False, "one run drew uncertain parameters and the other did not"
-    return True, ""
+        return "unknown", "one run drew uncertain parameters and the other did not"
+    ranges = [(run.first_replication, run.first_replication + run.replications)
+              for run in (a, b)]
+    if ranges[0] != ranges[1]:
+        overlap = max(start for start, _ in ranges) < min(stop for _, stop in ranges)
+        shown = " and ".join(f"{start}–{stop - 1}" for start, stop in ranges)
+        return ("shared" if overlap else "independent"), f"different replication ranges ({shown})"
+    return "paired", ""
+
+
+def shares_streams(a: RunData, b: RunData) -> tuple[bool, str]:
+    """Whether two runs used the same random streams replication by replication, and why not."""
+    relation, reason = stream_relation(a, b)
+    return relation == "paired", reason
 
 
 @dataclass(frozen=True)
@@ -196,6 +217,8 @@ class Comparison:
     outcomes: tuple[OutcomeDifference, ...]
     only_baseline: tuple[str, ...]
     only_variant: tuple[str, ...]
+    #: how the runs' random streams relate ("paired" when paired)
+    relation: Relation = "paired"
 
     @property
     def changed(self) -> tuple[OutcomeDifference, ...]:
@@ -209,15 +232,16 @@ def _estimate(entry: Mapping[str, Any]) -> tuple[float, float, float]:
 
 
 def _pair(baseline: RunData, variant: RunData) -> Comparison:
-    paired, reason = shares_streams(baseline, variant)
+    relation, reason = stream_relation(baseline, variant)
     flags_a = flags_b = None
-    if paired:
+    if relation == "paired":
         flags_a, flags_b = baseline.indicators(), variant.indicators()
         if flags_a is None or flags_b is None:
-            paired, reason = False, "a run kept no per-replication results (replications.csv)"
+            relation, reason = "shared", ("a run kept no per-replication results "
+                                          "(replications.csv)")
             flags_a = flags_b = None
         elif not np.array_equal(flags_a.replication, flags_b.replication):
-            paired, reason = False, "the runs hold different replications"
+            relation, reason = "shared", "the runs hold different replications"
             flags_a = flags_b = None
     names_a, names_b = list(baseline.outcomes), list(variant.outcomes)
     common = [name for name in names_a if name in names_b]
@@ -238,10 +262,10 @@ def _pair(baseline: RunData, variant: RunData) -> Comparison:
                 (unpaired[1], unpaired[2])))
         else:
             results.append(OutcomeDifference(*estimates, *unpaired, "unpaired"))
-    method: Method = "paired" if paired else "unpaired"
+    method: Method = "paired" if relation == "paired" else "unpaired"
     return Comparison(baseline.label, variant.label, method, reason, tuple(results),
                       tuple(n for n in names_a if n not in names_b),
-                      tuple(n for n in names_b if n not in names_a))
+                      tuple(n for n in names_b if n not in names_a), relation)
 
 
 def compare_runs(runs: Sequence[RunData]) -> list[Comparison]:

@@ -22,15 +22,26 @@ COLUMNS = ("outcome", "baseline", "95% interval", "variant", "95% interval", "di
 
 
 def method_sentence(comparison: Comparison) -> str:
-    """How the difference was measured, in words."""
+    """How the difference was measured, in words, and what the runs being unpaired implies."""
     if comparison.method == "paired":
         return ("Paired: both runs used the same seed, engine and replications, so each "
                 "replication of the variant faced the same random draws as the baseline "
                 "(common random numbers); the interval of each difference is Tango's score "
                 "interval for paired proportions, from the replications where the outcome "
                 "occurred in one run only.")
-    return (f"Unpaired ({comparison.reason}): the runs are independent samples; the interval of "
-            "each difference is Newcombe's hybrid score interval for independent proportions.")
+    newcombe = "Newcombe's hybrid score interval for independent proportions"
+    if comparison.relation == "independent":
+        return (f"Unpaired ({comparison.reason}): the runs are independent samples; the "
+                f"interval of each difference is {newcombe}.")
+    if comparison.relation == "shared":
+        return (f"Unpaired ({comparison.reason}): the runs share the random draws of some or "
+                f"all replications but cannot be paired, so they are treated as independent "
+                f"samples; the interval of each difference is {newcombe}, which is "
+                "conservative (wider than needed) when the shared draws correlate the runs "
+                "positively, as common random numbers usually do.")
+    return (f"Unpaired ({comparison.reason}): the runs' random draws cannot be matched "
+            f"replication by replication, so they are treated as independent samples; the "
+            f"interval of each difference is {newcombe}.")
 
 
 def _pairing_gain(comparison: Comparison) -> str | None:
@@ -96,6 +107,7 @@ def comparison_json(comparisons: Sequence[Comparison]) -> list[dict[str, Any]]:
     """The comparisons as JSON-ready data."""
     return [{
         "baseline": c.baseline, "variant": c.variant, "method": c.method, "reason": c.reason,
+        "relation": c.relation,
         "outcomes": {o.outcome: {
             "label": o.label,
             "baseline": {"probability": o.baseline[0], "ci95": list(o.baseline[1:])},
