@@ -371,7 +371,8 @@ def test_a_bad_choice_of_workers_is_refused_before_anything_runs(
 
 
 def test_the_library_refuses_a_worker_count_below_one(sensitive: Path) -> None:
-    with pytest.raises(UsageError, match="workers must be a whole number of at least 1, found 0"):
+    with pytest.raises(UsageError, match=r"workers must be a whole number of at least 1 "
+                                         r"\(or None: every core available\), found 0"):
         sensitivity_analysis(escalate.load(sensitive), workers=0)
 
 

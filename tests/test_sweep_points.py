@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 from conftest import BORDER
 from hypothesis import assume, given
-from hypothesis import strategies as st
 from strategies import number_expression, sweep_columns
 
 import escalate
@@ -49,8 +48,9 @@ def test_probabilities_that_sum_above_one_are_found_before_running() -> None:
     scenario = escalate.loads(TWO_BRANCHES, "border.yaml")
     design = build_design("grid", {"p_retaliate": "0.3,0.6", "p_escalate": "0.3,0.5"})
     with pytest.raises(ScenarioError, match=r"point 3 \(p_retaliate=0.6, p_escalate=0.5\): "
-                                            r"events.south_decides.choose: the choice "
-                                            r"probabilities sum to 1.1 > 1"):
+                                            r"events.south_decides.choose \(line \d+\): the "
+                                            r"probabilities sum to 1.1, more than 1 \(with "
+                                            r"p_escalate = 0.5, p_retaliate = 0.6\)"):
         validate_points(scenario, design)
 
 
@@ -97,7 +97,7 @@ def test_only_parameters_can_be_varied() -> None:
 
 def test_varied_parameters_are_not_redrawn_in_two_level_runs() -> None:
     """With uncertainty on, a varied parameter keeps its point value in every replication."""
-    compiled = escalate.loads(BORDER).compile({"p_retaliate": 0.2})
+    compiled = escalate.loads(BORDER).compiled
     assert compiled.parameter_uncertainty[0] is not None
     fixed = fix_parameters(compiled, ["p_retaliate"])
     assert fixed.parameter_uncertainty[0] is None
@@ -139,20 +139,20 @@ def _probe(probability: str, mean: str) -> Scenario:
         raise
 
 
-def _one_by_one(scenario: Scenario, design: Design, uncertainty: bool) -> list[bool]:
-    return [bool(point_problems(scenario, design.point(i), uncertainty))
+def _one_by_one(scenario: Scenario, design: Design) -> list[bool]:
+    return [bool(point_problems(scenario, design.point(i)))
             for i in range(design.points)]
 
 
 @given(probability=number_expression(), mean=number_expression(),
-       columns=sweep_columns(["x", "y", "bounded"]), uncertainty=st.booleans())
+       columns=sweep_columns(["x", "y", "bounded"]))
 def test_all_points_at_once_get_the_verdict_of_each_point_alone(
-        probability: str, mean: str, columns: dict[str, list[float]], uncertainty: bool) -> None:
+        probability: str, mean: str, columns: dict[str, list[float]]) -> None:
     """invalid_points flags exactly the points whose own compilation and checks find a problem."""
     scenario = _probe(probability, mean)
     design = build_design("list", columns)
-    fast = invalid_points(scenario, design, uncertainty)
-    assert fast.tolist() == _one_by_one(scenario, design, uncertainty)
+    fast = invalid_points(scenario, design)
+    assert fast.tolist() == _one_by_one(scenario, design)
 
 
 def test_values_that_are_not_finite_are_invalid_points() -> None:
@@ -161,19 +161,17 @@ def test_values_that_are_not_finite_are_invalid_points() -> None:
     values = np.array([[0.2], [math.nan], [math.inf], [-math.inf], [0.4]])
     design = Design("list", ("retaliation_delay",), ("list",), values)
     assert invalid_points(scenario, design).tolist() == [False, True, True, True, False]
-    assert invalid_points(scenario, design).tolist() == _one_by_one(scenario, design, False)
+    assert invalid_points(scenario, design).tolist() == _one_by_one(scenario, design)
 
 
-def test_a_formula_of_parameters_not_varied_is_checked_at_every_point() -> None:
-    """A probability over parameters held at their values is wrong at every point, and says so."""
-    scenario = escalate.loads(TWO_BRANCHES.replace("open_war: p_escalate",
-                                                   'open_war: "p_escalate * 20"'), "border.yaml")
-    design = build_design("grid", {"p_retaliate": "0.01:0.5:25"})
-    with pytest.raises(ScenarioError) as caught:
-        validate_points(scenario, design)
-    messages = [d.message for d in caught.value.diagnostics]
-    assert messages[0] == f"25 of 25 points are invalid; the first {MAX_LISTED} are listed"
-    assert "'p_escalate * 20' = 2 is outside [0, 1]" in messages[1]
+def test_a_formula_of_parameters_not_varied_is_refused_with_the_scenario() -> None:
+    """A probability over parameters that no point varies is wrong at the scenario's own
+    values: the scenario is refused when it is read, with the position and the values."""
+    with pytest.raises(ScenarioError, match=r"border.yaml:\d+:\d+: events.south_decides.choose."
+                                            r"open_war: probability 'p_escalate \* 20' = 2 is "
+                                            r"outside \[0, 1\] \(with p_escalate = 0.1\)"):
+        escalate.loads(TWO_BRANCHES.replace("open_war: p_escalate",
+                                            'open_war: "p_escalate * 20"'), "border.yaml")
 
 
 def test_only_the_listed_invalid_points_are_compiled(monkeypatch: pytest.MonkeyPatch) -> None:

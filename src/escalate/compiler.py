@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from . import distributions
@@ -56,6 +56,7 @@ COMPACT_LADDER = (
 )
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _RESERVED_NAMES = set(FUNCTIONS) | KEYWORDS | {NOW}
+_TOLERANCE = 1e-9  # the engines' tolerance on probabilities
 
 
 class _Compiler:
@@ -69,6 +70,11 @@ class _Compiler:
         self.problems: list[Diagnostic] = []
         self.types: dict[str, Type] = {}
         self.slots: dict[str, int] = {}
+        # The values a formula over parameters alone takes in every replication of a run
+        # (the parameters' point values with overrides applied), known once they are read.
+        self.point: list[Any] = []
+        self.parameter_names: frozenset[str] = frozenset()
+        self.out_of_range: set[str] = set()
 
     # -- reporting -------------------------------------------------------------------------
 
@@ -157,7 +163,42 @@ class _Compiler:
             if message:
                 self.problem(path, message, "delays are in days and cannot be negative")
                 return None
+            return result
+        values = [self.at_point(path, a) for a in result.args]
+        if all(isinstance(v, float) for v in values):
+            message = distributions.check_delay_arguments(kind, values)  # type: ignore[arg-type]
+            if message:
+                self.problem(path, f"{message} {self.reading(result.args)}".rstrip(),
+                             "delays are in days and cannot be negative: check the "
+                             "parameters' values (and any --set)")
+                return None
         return result
+
+    def at_point(self, path: PathKey, formula: Formula) -> float | bool | None:
+        """The value of a formula over parameters alone, at their values (None otherwise).
+
+        Such a formula takes that value in every replication of a plain run,
+        so a value no replication could use is reported now rather than by
+        the first replication that reaches it; a formula that cannot be
+        evaluated there is reported too (as ``False``).
+        """
+        names = formula.tree.names()
+        if not names <= self.parameter_names or names & self.out_of_range or not self.point:
+            return None
+        try:
+            value = formula.evaluate(self.point)
+        except (ArithmeticError, ValueError, TypeError) as exc:
+            self.problem(path, f"cannot evaluate {formula.text!r} "
+                         f"{self.reading([formula])}: {exc}".replace(" :", ":"),
+                         "check the parameters' values (and any --set)")
+            return False
+        return value if isinstance(value, bool) else float(value)
+
+    def reading(self, formulas: Sequence[Formula]) -> str:
+        """``with p = 0.3, q = 2`` for the parameters the formulas read."""
+        names = sorted(set().union(*(f.tree.names() for f in formulas)))
+        shown = ", ".join(f"{name} = {self.point[self.slots[name]]:g}" for name in names)
+        return f"(with {shown})" if names else ""
 
     # -- sections --------------------------------------------------------------------------
 
@@ -219,7 +260,10 @@ class _Compiler:
                 uncertain.append(None)
                 names.append(name)
                 continue
+            reported = len(self.problems)
             self.check_range(path, name, value, parameter.range)
+            if len(self.problems) > reported:
+                self.out_of_range.add(name)  # reported once, not again where it is read
             uncertainty = self.uncertainty(path, parameter, value)
             uncertain.append(None if overridden else uncertainty)
             self.check_sources((*path, "source"), parameter.source)
@@ -426,6 +470,7 @@ class _Compiler:
         branches = []
         constant_total = 0.0
         out_of_range = False
+        over_parameters: list[Formula] = []
         for target, probability in choose.items():
             if target == "otherwise":
                 continue
@@ -441,10 +486,28 @@ class _Compiler:
                                  "write probabilities as 0.3 or '30%'")
                     out_of_range = True
                 constant_total += value
+            else:
+                known = self.at_point(where, formula)
+                if isinstance(known, float):
+                    over_parameters.append(formula)
+                    if not -_TOLERANCE <= known <= 1 + _TOLERANCE:
+                        self.problem(where, f"probability {formula.text!r} = {known:g} is "
+                                     f"outside [0, 1] {self.reading([formula])}".rstrip(),
+                                     "check the parameters' values (and any --set)")
+                        out_of_range = True
+                    constant_total += known
+                elif known is not None:
+                    out_of_range = True
             branches.append(Branch(ref, formula))
-        if constant_total > 1 + 1e-9 and not out_of_range:
-            self.problem(path, f"the probabilities sum to {constant_total:g}, more than 1",
-                         "lower them, or let `otherwise` take the remainder")
+        if constant_total > 1 + _TOLERANCE and not out_of_range:
+            if over_parameters:
+                self.problem(path, f"the probabilities sum to {constant_total:.6g}, more than 1 "
+                             f"{self.reading(over_parameters)}",
+                             "lower the parameters' values (and any --set), or let "
+                             "`otherwise` take the remainder")
+            else:
+                self.problem(path, f"the probabilities sum to {constant_total:g}, more than 1",
+                             "lower them, or let `otherwise` take the remainder")
         if "otherwise" in choose:
             target = choose["otherwise"]
             if not isinstance(target, str) or looks_like_quantity(target):
@@ -519,6 +582,8 @@ class _Compiler:
         names = [*state_names, *parameter_names, NOW]
         self.slots = {name: i for i, name in enumerate(names)}
         self.integer_slots = [*state_integer, *(False for _ in parameter_names), False]
+        self.point = [*state_initial, *parameter_values, 0.0]
+        self.parameter_names = frozenset(parameter_names)
         self.types[NOW] = "number"
         events = self.events(ladder, spec.start, horizon)
         outcomes = self.outcomes(events)

@@ -1,22 +1,24 @@
 """Checking every point of a sweep before anything runs.
 
 Each point is checked as if compiled with its values as overrides, exactly
-as ``--set`` would be, so a value outside its parameter's declared range or
-of the wrong kind is reported as the scenario reports it.  Then every choice probability
-and delay argument that depends on parameters alone (not on state or time)
-is evaluated at the point's values: one that leaves [0, 1], choices summing
-above 1, or a negative delay would fail the first replication that reaches
-it, so it is reported now, with the point's index and values.
+as ``--set`` would be: a value outside its parameter's declared range or of
+the wrong kind, and every choice probability and delay argument that depends
+on parameters alone (not on state or time) evaluated at the point's values
+(one that leaves [0, 1], choices summing above 1, or a negative delay would
+fail the first replication that reaches it) are reported now, with the
+point's index and values.  Uncertain parameters are checked at their point
+values too, whether or not the sweep draws them per replication.
 
 :func:`validate_points` reaches the same verdict for every point without
 compiling each one (a sweep of 100,000 points would spend most of a minute
 on that): a scenario's structure does not depend on its parameters' values,
 so compiling a point can only fail for a value that is not finite or lies
-outside its parameter's range, checked for all points at once with numpy.
-The checks of formulas are built once; a check that reads no varied
-parameter runs once, the others once per distinct combination of the values
-they read.  Only the invalid points listed in the error are compiled, so
-that their problems read exactly as :func:`point_problems` gives them.
+outside its parameter's range, checked for all points at once with numpy,
+or for a formula over parameters.  The checks of formulas are built once; a
+check that reads no varied parameter runs once, the others once per
+distinct combination of the values they read.  Only the invalid points
+listed in the error are compiled, so that their problems read exactly as
+:func:`point_problems` gives them.
 """
 
 from __future__ import annotations
@@ -163,27 +165,26 @@ def _reads(formulas: Sequence[Formula]) -> frozenset[str]:
     return frozenset().union(*(formula.tree.names() for formula in formulas))
 
 
-def _fixed(compiled: CompiledScenario, uncertainty: bool, overridden: Sequence[str]) -> set[str]:
-    # With two-level runs, parameters drawn per replication are not known in advance.
-    return {name for name, u in zip(compiled.parameter_names, compiled.parameter_uncertainty,
-                                    strict=True)
-            if not uncertainty or u is None or name in overridden}
+def _parameters(compiled: CompiledScenario) -> set[str]:
+    # Every parameter, uncertain or not: its point value (or the point's) must be one that
+    # every formula reading it can use, as compiling the scenario checks.
+    return set(compiled.parameter_names)
 
 
-def point_problems(scenario: Scenario, overrides: Mapping[str, float],
-                   uncertainty: bool = False) -> list[Diagnostic]:
-    """Everything wrong with the scenario at these parameter values (empty when it is fine)."""
+def point_problems(scenario: Scenario, overrides: Mapping[str, float]) -> list[Diagnostic]:
+    """Everything wrong with the scenario at these parameter values (empty when it is fine).
+
+    Compiling with the values as overrides checks them all, formulas over
+    parameters included (``docs/semantics.md``).
+    """
     try:
-        compiled = scenario.compile(overrides)
+        scenario.compile(overrides)
     except ScenarioError as exc:
         return list(exc.diagnostics)
-    values = compiled.initial_values()
-    found = [problem for check in _checks(compiled, _fixed(compiled, uncertainty, [*overrides]))
-             for problem in check.problems(values)]
-    return [Diagnostic(message, path=where, file=_file(scenario)) for where, message in found]
+    return []
 
 
-def invalid_points(scenario: Scenario, design: Design, uncertainty: bool = False) -> np.ndarray:
+def invalid_points(scenario: Scenario, design: Design) -> np.ndarray:
     """A mask of the points of ``design`` at which :func:`point_problems` finds a problem.
 
     The same verdict for every point, reached without compiling each one (see
@@ -204,7 +205,7 @@ def invalid_points(scenario: Scenario, design: Design, uncertainty: bool = False
     compiling = np.flatnonzero(~invalid)
     base = compiled.initial_values()
     slots = compiled.slots
-    for check in _checks(compiled, _fixed(compiled, uncertainty, design.names)):
+    for check in _checks(compiled, _parameters(compiled)):
         read = [j for j, name in enumerate(design.names) if name in check.reads]
         if not read:
             # The same at every point: the varied values are not among those it reads.
@@ -234,14 +235,14 @@ def _describe(values: Mapping[str, float]) -> str:
     return ", ".join(f"{name}={value!r}" for name, value in values.items())
 
 
-def validate_points(scenario: Scenario, design: Design, uncertainty: bool = False) -> None:
+def validate_points(scenario: Scenario, design: Design) -> None:
     """Check every point of ``design``; raise :class:`ScenarioError` listing the invalid ones.
 
     Each problem names the point's index and values; beyond ``MAX_LISTED``
     invalid points, the rest are counted.
     """
     check_varied_names(scenario, design.names)
-    invalid = np.flatnonzero(invalid_points(scenario, design, uncertainty))
+    invalid = np.flatnonzero(invalid_points(scenario, design))
     if not len(invalid):
         return
     width = len(str(design.points - 1))
@@ -249,7 +250,7 @@ def validate_points(scenario: Scenario, design: Design, uncertainty: bool = Fals
     for index in map(int, invalid[:MAX_LISTED]):
         values = design.point(index)
         # Compiled one by one, so that each problem reads as it does for --set.
-        problems = point_problems(scenario, values, uncertainty)
+        problems = point_problems(scenario, values)
         # Right-aligned indices first, so that sorted diagnostics keep the points' order.
         prefix = f"point {index:>{width}} ({_describe(values)})"
         listed += [Diagnostic(f"{prefix}: {_where(d)}{d.message}", file=_file(scenario),
