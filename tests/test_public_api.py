@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import inspect
+import re
+from pathlib import Path
+from typing import Any
 
+import pytest
 from conftest import BORDER
 
 import escalate
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _defined_in_escalate(value: object) -> bool:
@@ -69,3 +75,37 @@ def test_run_is_callable_as_documented() -> None:
     assert isinstance(result, escalate.RunResult)
     assert result.replications == 50
     assert result.probability("strike") == 1.0
+
+
+def test_scenarios_and_results_show_briefly_in_a_notebook() -> None:
+    """The reprs say what a scenario and a run are in one short line, not their whole content."""
+    scenario = escalate.load(ROOT / "scenarios" / "tutorial.yaml")
+    shown = repr(scenario)
+    assert shown.startswith("Scenario(name='Strait standoff', path=")
+    assert f"sha256={scenario.sha256[:12]!r}" in shown
+    assert len(shown) < 300
+    result = escalate.run(scenario, replications=200, seed=1)
+    shown = repr(result)
+    assert len(shown) < 400
+    for outcome in result.summary["outcomes"]:
+        assert f"{outcome}={result.probability(outcome):.4g}" in shown
+
+
+def test_scenarios_hash_as_they_compare() -> None:
+    """Equal scenarios (same text and path) hash alike, so they can key a dict or a cache."""
+    path = ROOT / "scenarios" / "tutorial.yaml"
+    first, second = escalate.load(path), escalate.load(path)
+    assert first == second
+    assert {first: 1}[second] == 1
+    assert hash(escalate.loads(first.text)) != hash(first)
+
+
+@pytest.mark.parametrize(("call", "words"), [
+    (lambda: escalate.load(None), "load() takes the path of a scenario file"),
+    (lambda: escalate.load(3), "found int"),
+    (lambda: escalate.loads(ROOT / "scenarios" / "tutorial.yaml"), "for a file use load()"),
+    (lambda: escalate.loads(b"escalate: 1"), "found bytes"),
+])
+def test_load_and_loads_refuse_the_other_kind_of_argument(call: Any, words: str) -> None:
+    with pytest.raises(escalate.UsageError, match=re.escape(words)):
+        call()

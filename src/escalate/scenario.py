@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from .compiled import CompiledScenario
 from .compiler import compile_scenario
-from .errors import Diagnostic, ScenarioError
+from .errors import Diagnostic, ScenarioError, UsageError
 from .spec.diagnose import diagnostics_from_validation
 from .spec.model import ScenarioSpec
 from .spec.source import DEFAULT_LIMITS, Limits, SourceMap, read_yaml_file, read_yaml_text
@@ -30,6 +30,16 @@ class Scenario:
     text: str = field(repr=False)
     path: Path | None = None
     compiled: CompiledScenario = field(repr=False, compare=False, default=None)  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        where = f", path={str(self.path)!r}" if self.path else ""
+        return (f"Scenario(name={self.name!r}{where}, sha256={self.sha256[:12]!r}, "
+                f"events={len(self.spec.events)}, parameters={len(self.spec.parameters)}, "
+                f"outcomes={len(self.spec.outcomes)})")
+
+    def __hash__(self) -> int:
+        # What equality compares, by its text (the spec is made of unhashable lists).
+        return hash((self.text, self.path))
 
     @property
     def name(self) -> str:
@@ -118,6 +128,9 @@ def load(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> Scenario:
 
     Raises :class:`ScenarioError` with every problem found, each with its position.
     """
+    if not isinstance(path, str | Path):
+        raise UsageError(f"load() takes the path of a scenario file (str or Path), found "
+                         f"{type(path).__name__}; for YAML text use loads()")
     path = Path(path)
     data, source_map = read_yaml_file(path, limits)
     text = path.read_text(encoding="utf-8")
@@ -126,5 +139,9 @@ def load(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> Scenario:
 
 def loads(text: str, name: str = "<string>", limits: Limits = DEFAULT_LIMITS) -> Scenario:
     """Validate and compile a scenario given as YAML text."""
+    if not isinstance(text, str):
+        hint = "; for a file use load()" if isinstance(text, Path) else ""
+        raise UsageError(f"loads() takes the scenario's YAML text (str), found "
+                         f"{type(text).__name__}{hint}")
     data, source_map = read_yaml_text(text, name, limits)
     return _build(data, source_map, text, None)

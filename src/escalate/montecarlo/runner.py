@@ -151,6 +151,15 @@ class RunResult:
     #: how an adaptive run (:func:`~escalate.montecarlo.precision.run_to_precision`) ended
     precision: dict[str, Any] | None = None
 
+    def __repr__(self) -> str:
+        # Short, for a notebook cell: the run and its outcomes' probabilities.
+        counts = self.aggregator.outcome_counts
+        shown = ", ".join(f"{o.name}={counts[k] / self.replications:.4g}"
+                          for k, o in enumerate(self.scenario.outcomes))
+        return (f"RunResult(scenario={self.scenario.name!r}, replications={self.replications}, "
+                f"seed={self.seed}, engine={self.engine!r}, uncertainty={self.uncertainty}, "
+                f"probabilities: {shown})")
+
     @property
     def summary(self) -> dict[str, Any]:
         """The run summary (probabilities with 95% Wilson intervals, times, levels, paths).
