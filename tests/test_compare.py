@@ -5,7 +5,9 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 from conftest import BORDER
 from report_helpers import run_directory
@@ -15,7 +17,7 @@ import escalate
 from escalate.cli import main
 from escalate.montecarlo.stats import Z95
 from escalate.report.compare import compare_runs, newcombe_unpaired
-from escalate.report.comparereport import method_sentence
+from escalate.report.comparereport import changes_sentence, comparison_json, method_sentence
 from escalate.report.inputs import resolve_runs
 from escalate.report.rundata import Indicators, RunData, run_data_from_result
 
@@ -233,6 +235,95 @@ def test_each_reason_for_not_pairing_is_worded_by_what_it_implies(tmp_path: Path
         assert implication in sentence, case
         others = {INDEPENDENT, CONSERVATIVE, UNMATCHED} - {implication}
         assert not any(other in sentence for other in others), case
+
+
+# -- "changed": Holm over every outcome of every variant ------------------------------------
+
+
+def _synthetic(label: str, flags: dict[str, np.ndarray]) -> RunData:
+    """A paired-ready run whose outcomes occurred in the replications flagged."""
+    replications = len(next(iter(flags.values())))
+    outcomes: dict[str, Any] = {
+        name: {"count": int(f.sum()), "probability": float(f.mean()), "ci95": [0.0, 1.0]}
+        for name, f in flags.items()}
+    summary = {"replications": replications, "seed": 1, "first_replication": 0,
+               "uncertainty": False, "engine": "batch", "outcomes": outcomes}
+    return RunData(label, {"engine": "batch", "seed": 1}, summary, None, None,
+                   Indicators(np.arange(replications), flags))
+
+
+def _moved(variant_only: int) -> list[RunData]:
+    """Four outcomes over 2,000 replications; in the variant one occurs in more of them."""
+    flags = {name: np.arange(2000) % 7 == k for k, name in enumerate(("a", "b", "c", "moved"))}
+    moved = flags["moved"].copy()
+    moved[np.flatnonzero(~moved)[:variant_only]] = True
+    return [_synthetic("baseline", flags), _synthetic("variant", {**flags, "moved": moved})]
+
+
+def test_a_95_interval_excluding_zero_is_not_a_change_among_four_outcomes() -> None:
+    """6 discordant replications one way: p = 0.014 < 0.05, but above Holm's 0.05 / 4."""
+    (comparison,) = compare_runs(_moved(6))
+    moved = next(o for o in comparison.outcomes if o.outcome == "moved")
+    assert moved.distinguishable
+    assert moved.p_value == pytest.approx(0.0143, abs=1e-4)
+    assert not moved.changed
+    assert comparison.changed == ()
+    assert comparison.family == 4
+    assert changes_sentence(comparison) == (
+        "No outcome changed at a family-wise error rate of 5% over the 4 differences compared "
+        "(Holm's procedure), although one 95% interval excludes zero.")
+
+
+def test_a_clear_change_is_called_a_change() -> None:
+    """20 discordant replications one way: p = 8e-6, far below 0.05 / 4."""
+    (comparison,) = compare_runs(_moved(20))
+    assert [o.outcome for o in comparison.changed] == ["moved"]
+    assert changes_sentence(comparison).endswith("(Holm's procedure): moved.")
+    data = comparison_json([comparison])[0]
+    assert data["family"] == 4
+    assert data["outcomes"]["moved"]["changed"] is True
+    assert data["outcomes"]["a"]["changed"] is False
+
+
+def test_the_family_spans_every_variant(tmp_path: Path) -> None:
+    """Two variants of four outcomes: Holm runs over 8 differences, not 4 per variant."""
+    baseline, variant = _moved(20)
+    comparisons = compare_runs([baseline, variant, dataclasses.replace(variant, label="again")])
+    assert [c.family for c in comparisons] == [8, 8]
+    # p = 8e-6 for "moved" in both; the smallest two pass 0.05/8 and 0.05/7.
+    assert [[o.outcome for o in c.changed] for c in comparisons] == [["moved"], ["moved"]]
+
+
+@pytest.mark.parametrize(("variant_only", "exit_code"), [(6, 0), (20, 1)])
+def test_fail_if_changed_exits_by_the_family_wise_rule(
+        variant_only: int, exit_code: int, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The exit status follows Holm's verdict, not whether some 95% interval excludes zero."""
+    monkeypatch.setattr("escalate.report.inputs.resolve_runs",
+                        lambda *args, **kwargs: _moved(variant_only))
+    code, out, err = _cli(capsys, "compare", "baseline", "variant", "--fail-if-changed")
+    assert code == exit_code
+    assert "family-wise error rate of 5% over the 4 differences" in out
+    assert ("variant: moved" in err) == (exit_code == 1)
+
+
+@pytest.mark.slow
+def test_models_that_behave_the_same_are_called_changed_at_most_5_percent_of_the_time(
+        tmp_path: Path) -> None:
+    """One model on five seeds (12 unpaired differences), 300 times.
+
+    If the family-wise error were 5%, more flagged repetitions than the 99.9%
+    quantile of Binomial(300, 0.05) would happen once in 1,000.  Testing each
+    difference at 5% flags about a third of them.
+    """
+    scenario = escalate.load(_write(tmp_path / "b.yaml", BORDER))
+    flagged = 0
+    for repetition in range(300):
+        runs = [run_data_from_result(escalate.run(scenario, replications=400,
+                                                  seed=5 * repetition + k), str(k), scenario)
+                for k in range(5)]
+        flagged += any(c.changed for c in compare_runs(runs))
+    assert flagged <= stats.binom.ppf(0.999, 300, 0.05)
 
 
 def test_a_run_directory_without_replications_csv_is_compared_unpaired(

@@ -1,4 +1,4 @@
-"""The intervals behind `escalate compare`: Tango's interval for paired proportions.
+"""The intervals and tests behind `escalate compare`: Tango's paired interval, Newcombe's, Holm.
 
 Coverage is computed exactly, by summing the multinomial probabilities of
 every paired table, so it carries no simulation error.  An approximate
@@ -12,12 +12,20 @@ covered 62% to 86% in the sparse cases below.
 from __future__ import annotations
 
 import math
+from statistics import NormalDist
 
 import numpy as np
 import pytest
 
 from escalate.montecarlo.stats import Z95
-from escalate.report.compare import tango_paired, tango_score
+from escalate.report.compare import (
+    holm_rejections,
+    newcombe_unpaired,
+    newcombe_unpaired_p_value,
+    tango_paired,
+    tango_paired_p_value,
+    tango_score,
+)
 
 NOMINAL = 0.95
 LOWEST_ACCEPTED = 0.93
@@ -98,9 +106,12 @@ def test_all_replications_discordant_one_way_reach_the_boundary_in_closed_form()
 
 
 def test_the_score_at_no_difference_is_mcnemars_statistic() -> None:
-    """T(0) = (v - w) / sqrt(v + w)."""
+    """T(0) = (v - w) / sqrt(v + w), so the p-value is McNemar's (uncorrected)."""
     for w, v, n in ((3, 9, 50), (10, 2, 400), (0, 4, 2000), (7, 7, 30)):
         assert tango_score(w, v, n, 0.0) == pytest.approx((v - w) / math.sqrt(v + w))
+        assert tango_paired_p_value(w, v) == pytest.approx(
+            2 * (1 - NormalDist().cdf(abs(v - w) / math.sqrt(v + w))))
+    assert tango_paired_p_value(0, 0) == 1.0
 
 
 @pytest.mark.parametrize(("w", "v", "n"), [(6, 16, 161), (7, 1, 21), (0, 2, 2000), (30, 45, 90)])
@@ -171,3 +182,29 @@ def test_coverage_of_ordinary_tables_is_at_least_nominal() -> None:
     coverage = np.array([_exact_coverage(n, a, b, intervals) for a, b in cells])
     assert coverage.mean() >= NOMINAL
     assert coverage.min() >= LOWEST_ACCEPTED
+
+
+def test_the_paired_p_value_is_below_alpha_exactly_when_that_interval_excludes_zero() -> None:
+    for w, v, n in ((0, 6, 2000), (3, 12, 500), (20, 9, 100), (0, 1, 50)):
+        p_value = tango_paired_p_value(w, v)
+        for level in (0.9 * p_value, 1.1 * p_value):
+            z = NormalDist().inv_cdf(1 - level / 2)
+            _, low, high = tango_paired(w, v, n, z)
+            assert (low > 0 or high < 0) == (p_value < level), (w, v, level)
+
+
+def test_the_unpaired_p_value_is_the_level_at_which_the_interval_touches_zero() -> None:
+    for counts in ((48, 80, 56, 70), (10, 100, 4, 100), (300, 1000, 330, 1000)):
+        p_value = newcombe_unpaired_p_value(*counts)
+        _, low, high = newcombe_unpaired(*counts, z=NormalDist().inv_cdf(1 - p_value / 2))
+        assert min(abs(low), abs(high)) == pytest.approx(0.0, abs=1e-9)
+    assert newcombe_unpaired_p_value(5, 100, 5, 100) == 1.0
+
+
+def test_holm_rejects_step_down_until_the_first_p_value_above_its_threshold() -> None:
+    """Sorted: 0.005 <= 0.05/4, 0.01 <= 0.05/3, 0.03 > 0.05/2 stops (0.04 is kept too)."""
+    assert holm_rejections([0.01, 0.04, 0.03, 0.005]) == [True, False, False, True]
+    assert holm_rejections([0.02]) == [True]
+    assert holm_rejections([0.02, 0.9]) == [True, False]
+    assert holm_rejections([0.02, 0.04]) == [True, True]  # the last threshold is 0.05 itself
+    assert holm_rejections([]) == []

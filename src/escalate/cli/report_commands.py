@@ -52,9 +52,9 @@ def report(directory: Path, format_: str, out: Path | None) -> None:
 
 
 def _comparison_table(comparison: Any) -> Table:
-    from ..report.comparereport import COLUMNS, comparison_rows, method_sentence
+    from ..report.comparereport import COLUMNS, changes_sentence, comparison_rows, method_sentence
 
-    caption = method_sentence(comparison)
+    caption = f"{method_sentence(comparison)}\n{changes_sentence(comparison)}"
     # As in the HTML and Markdown reports: an outcome of one input only is named, not dropped.
     for names, where in ((comparison.only_baseline, comparison.baseline),
                          (comparison.only_variant, comparison.variant)):
@@ -84,14 +84,19 @@ def _comparison_table(comparison: Any) -> Table:
 @click.option("--uncertainty", is_flag=True, default=None,
               help="Run scenario files with uncertain parameters drawn per replication.")
 @click.option("--fail-if-changed", is_flag=True,
-              help=f"Exit {CHANGED_EXIT} if any outcome's difference from the first input is "
-                   "distinguishable from zero (its 95% interval excludes 0).")
+              help=f"Exit {CHANGED_EXIT} if any outcome changed: Holm's procedure over every "
+                   "outcome of every input against the first rejects 'no difference' at a "
+                   "family-wise error rate of 5%, so inputs whose models behave the same exit "
+                   f"{CHANGED_EXIT} in at most about 5% of comparisons. The 95% intervals shown "
+                   "are not adjusted: one can exclude 0 without the outcome counting as changed.")
 def compare(inputs: tuple[Path, ...], format_: str, out: Path | None, replications: int | None,
             seed: int | None, uncertainty: bool | None, fail_if_changed: bool) -> int:
     """Compare runs outcome by outcome against the first (run directories or scenario files).
 
     Scenario files are run on one seed (common random numbers), so their
-    differences are measured on paired replications.
+    differences are measured on paired replications.  With --fail-if-changed
+    the exit status is 1 when some outcome changed at a family-wise error rate
+    of 5% over all the differences compared (Holm), else 0.
     """
     from ..report.compare import compare_runs
     from ..report.comparereport import comparison_document, comparison_json
@@ -138,7 +143,8 @@ def compare(inputs: tuple[Path, ...], format_: str, out: Path | None, replicatio
         _write_or_echo(render_html(comparison_document(comparisons, plots)), out)
     changed = [f"{c.variant}: {o.outcome}" for c in comparisons for o in c.changed]
     if fail_if_changed and changed:
-        click.echo(f"changed beyond its interval: {', '.join(changed)}", err=True)
+        click.echo(f"changed at a family-wise error rate of 5% over {comparisons[0].family} "
+                   f"differences (Holm): {', '.join(changed)}", err=True)
         return CHANGED_EXIT
     return 0
 

@@ -15,10 +15,19 @@ in Medicine 17, "Interval estimation for the difference between independent
 proportions", method 10).  Treated so, runs that share some random streams
 without being paired get a conservative interval when the common random
 numbers correlate them positively, as they usually do.
+
+Each difference also has the two-sided p-value of the test its interval
+inverts.  An outcome counts as *changed* when Holm's step-down procedure
+over every outcome of every variant rejects "no difference" at a
+family-wise error rate of :data:`FAMILY_ERROR`: the chance that any
+difference of models that behave the same is called a change is at most
+about 5% (the tests are asymptotic), however many outcomes and variants are
+compared.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -31,14 +40,18 @@ from ..montecarlo.stats import Z95, wilson_interval
 from .rundata import RunData
 
 __all__ = [
+    "FAMILY_ERROR",
     "Comparison",
     "OutcomeDifference",
     "compare_runs",
     "discordant_counts",
+    "holm_rejections",
     "newcombe_unpaired",
+    "newcombe_unpaired_p_value",
     "shares_streams",
     "stream_relation",
     "tango_paired",
+    "tango_paired_p_value",
     "tango_score",
 ]
 
@@ -47,6 +60,9 @@ Method = Literal["paired", "unpaired"]
 #: "shared" (they share random streams, so treating them as independent is conservative
 #: when the common random numbers correlate them positively), "unknown" (otherwise)
 Relation = Literal["paired", "independent", "shared", "unknown"]
+
+#: family-wise error rate of the "changed" verdicts over all outcomes and variants compared
+FAMILY_ERROR = 0.05
 
 #: bisection steps: enough to reach adjacent floating-point numbers on [-1, 1] or [0, 40]
 _HALVINGS = 200
@@ -71,6 +87,35 @@ def _wilson_margins(successes: int, trials: int, z: float) -> tuple[float, float
     low, high = wilson_interval(successes, trials, z)
     proportion = successes / trials
     return proportion - low, high - proportion
+
+
+def newcombe_unpaired_p_value(successes_a: int, trials_a: int, successes_b: int,
+                              trials_b: int) -> float:
+    """Two-sided p-value of no difference, from the intervals of :func:`newcombe_unpaired`.
+
+    It is the smallest ``alpha`` at which the ``1 - alpha`` interval excludes zero
+    (the intervals widen with their level), so a p-value below ``alpha`` and an
+    interval at that level that excludes zero say the same thing.
+    """
+    difference = successes_b / trials_b - successes_a / trials_a
+    if difference == 0:
+        return 1.0
+
+    def distance(z: float) -> float:  # how far the interval at this z reaches towards zero
+        below_b, above_b = _wilson_margins(successes_b, trials_b, z)
+        below_a, above_a = _wilson_margins(successes_a, trials_a, z)
+        if difference > 0:
+            return math.sqrt(below_b**2 + above_a**2)
+        return math.sqrt(above_b**2 + below_a**2)
+
+    # 0 at z = 0; past 1 (|difference| at most) before z = 40, where the p-value underflows.
+    low, high = 0.0, 40.0
+    if distance(high) < abs(difference):
+        return 0.0
+    for _ in range(_HALVINGS):
+        middle = (low + high) / 2
+        low, high = (middle, high) if distance(middle) < abs(difference) else (low, middle)
+    return math.erfc(high / math.sqrt(2))
 
 
 def discordant_counts(baseline: np.ndarray, variant: np.ndarray) -> tuple[int, int, int]:
@@ -143,6 +188,19 @@ def tango_paired(baseline_only: int, variant_only: int, replications: int,
     return difference, bound(difference, -1.0), bound(difference, 1.0)
 
 
+def tango_paired_p_value(baseline_only: int, variant_only: int) -> float:
+    """Two-sided p-value of no difference, from the test :func:`tango_paired` inverts.
+
+    At a zero difference Tango's score is McNemar's ``(v - w) / sqrt(v + w)``;
+    its p-value is below ``alpha`` exactly when the ``1 - alpha`` interval
+    excludes zero.  It is 1 when no replication is discordant.
+    """
+    discordant = baseline_only + variant_only
+    if discordant == 0:
+        return 1.0
+    return math.erfc(abs(variant_only - baseline_only) / math.sqrt(2.0 * discordant))
+
+
 def _engine(run: RunData) -> str | None:
     engine = run.summary.get("engine", run.manifest.get("engine"))
     return str(engine) if engine is not None else None
@@ -197,12 +255,16 @@ class OutcomeDifference:
     low: float
     high: float
     method: Method
+    #: two-sided p-value of no difference, from the test the interval inverts
+    p_value: float
     #: the unpaired interval too, when the paired one was used (to show what pairing gained)
     unpaired: tuple[float, float] | None = None
+    #: whether Holm's procedure over all outcomes and variants compared calls it a change
+    changed: bool = False
 
     @property
     def distinguishable(self) -> bool:
-        """Whether the 95% interval of the difference excludes zero."""
+        """Whether the 95% interval of the difference excludes zero (no multiplicity control)."""
         return self.low > 0 or self.high < 0
 
 
@@ -219,11 +281,29 @@ class Comparison:
     only_variant: tuple[str, ...]
     #: how the runs' random streams relate ("paired" when paired)
     relation: Relation = "paired"
+    #: how many differences, over all variants, the "changed" verdicts were controlled over
+    family: int = 0
 
     @property
     def changed(self) -> tuple[OutcomeDifference, ...]:
-        """Outcomes whose difference is distinguishable from zero."""
-        return tuple(o for o in self.outcomes if o.distinguishable)
+        """Outcomes called changed at a family-wise error rate of :data:`FAMILY_ERROR`."""
+        return tuple(o for o in self.outcomes if o.changed)
+
+
+def holm_rejections(p_values: Sequence[float], family_error: float = FAMILY_ERROR) -> list[bool]:
+    """Which hypotheses Holm's step-down procedure rejects at family-wise error ``family_error``.
+
+    The ``k``-th smallest p-value (from 0) is rejected while every p-value up to
+    it is at most ``family_error / (m - k)``; valid whatever the dependence
+    between the tests (Holm 1979).
+    """
+    m = len(p_values)
+    rejected = [False] * m
+    for rank, index in enumerate(sorted(range(m), key=lambda i: p_values[i])):
+        if p_values[index] > family_error / (m - rank):
+            break
+        rejected[index] = True
+    return rejected
 
 
 def _estimate(entry: Mapping[str, Any]) -> tuple[float, float, float]:
@@ -259,9 +339,10 @@ def _pair(baseline: RunData, variant: RunData) -> Comparison:
                 flags_a.occurred[name], flags_b.occurred[name])
             results.append(OutcomeDifference(
                 *estimates, *tango_paired(baseline_only, variant_only, replications), "paired",
-                (unpaired[1], unpaired[2])))
+                tango_paired_p_value(baseline_only, variant_only), (unpaired[1], unpaired[2])))
         else:
-            results.append(OutcomeDifference(*estimates, *unpaired, "unpaired"))
+            results.append(OutcomeDifference(*estimates, *unpaired, "unpaired",
+                                             newcombe_unpaired_p_value(*counts)))
     method: Method = "paired" if relation == "paired" else "unpaired"
     return Comparison(baseline.label, variant.label, method, reason, tuple(results),
                       tuple(n for n in names_a if n not in names_b),
@@ -271,7 +352,9 @@ def _pair(baseline: RunData, variant: RunData) -> Comparison:
 def compare_runs(runs: Sequence[RunData]) -> list[Comparison]:
     """Compare every run after the first with the first (the baseline).
 
-    Raises :class:`UsageError` for fewer than two runs or runs with no outcome in common.
+    Each difference is called changed or not by Holm's procedure over all the
+    differences of all the variants (see the module docstring).  Raises
+    :class:`UsageError` for fewer than two runs or runs with no outcome in common.
     """
     if len(runs) < 2:
         raise UsageError(f"compare needs at least two runs, found {len(runs)}")
@@ -280,4 +363,8 @@ def compare_runs(runs: Sequence[RunData]) -> list[Comparison]:
         if not comparison.outcomes:
             raise UsageError(f"{comparison.baseline} and {comparison.variant} have no outcome "
                              "in common; compare runs of related scenarios")
-    return comparisons
+    rejected = iter(holm_rejections([o.p_value for c in comparisons for o in c.outcomes]))
+    family = sum(len(c.outcomes) for c in comparisons)
+    return [dataclasses.replace(c, family=family, outcomes=tuple(
+        dataclasses.replace(o, changed=next(rejected)) for o in c.outcomes))
+        for c in comparisons]

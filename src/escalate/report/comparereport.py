@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from .. import __version__
-from .compare import Comparison
+from .compare import FAMILY_ERROR, Comparison
 from .document import Block, Code, Document, Figure, Paragraph, Section, Table
 from .formatting import percent, percent_interval, points
 
 __all__ = [
+    "changes_sentence",
     "comparison_document",
     "comparison_json",
     "comparison_rows",
@@ -42,6 +43,18 @@ def method_sentence(comparison: Comparison) -> str:
     return (f"Unpaired ({comparison.reason}): the runs' random draws cannot be matched "
             f"replication by replication, so they are treated as independent samples; the "
             f"interval of each difference is {newcombe}.")
+
+
+def changes_sentence(comparison: Comparison) -> str:
+    """Which outcomes changed, at the family-wise error rate that ``--fail-if-changed`` uses."""
+    rule = (f"at a family-wise error rate of {FAMILY_ERROR:.0%} over the {comparison.family} "
+            "differences compared (Holm's procedure)")
+    if comparison.changed:
+        return f"Changed {rule}: {', '.join(o.outcome for o in comparison.changed)}."
+    excluding = sum(o.distinguishable for o in comparison.outcomes)
+    unless = (f", although {excluding} of the 95% intervals exclude zero" if excluding > 1
+              else ", although one 95% interval excludes zero" if excluding else "")
+    return f"No outcome changed {rule}{unless}."
 
 
 def _pairing_gain(comparison: Comparison) -> str | None:
@@ -89,6 +102,7 @@ def comparison_document(comparisons: Sequence[Comparison], plots: Any | None = N
         gain = _pairing_gain(comparison)
         if gain is not None:
             blocks.append(Paragraph(gain, note=True))
+        blocks.append(Paragraph(changes_sentence(comparison), note=True))
         for names, where in ((comparison.only_baseline, comparison.baseline),
                              (comparison.only_variant, comparison.variant)):
             if names:
@@ -99,7 +113,11 @@ def comparison_document(comparisons: Sequence[Comparison], plots: Any | None = N
     title = "Comparison: " + " vs ".join(
         [comparisons[0].baseline, *(c.variant for c in comparisons)]) if comparisons else "Comparison"
     return Document(title, "Each outcome's probability in each run, and the difference from the "
-                    "first run (the baseline) with its 95% interval.", sections,
+                    "first run (the baseline) with its 95% interval. An outcome counts as changed "
+                    "when Holm's procedure over every difference shown rejects \"no difference\" "
+                    f"at a family-wise error rate of {FAMILY_ERROR:.0%}: models that behave the "
+                    f"same show a change in at most about {FAMILY_ERROR:.0%} of comparisons, "
+                    "however many outcomes are compared.", sections,
                     footer=f"Made by escalate {__version__}.")
 
 
@@ -107,14 +125,14 @@ def comparison_json(comparisons: Sequence[Comparison]) -> list[dict[str, Any]]:
     """The comparisons as JSON-ready data."""
     return [{
         "baseline": c.baseline, "variant": c.variant, "method": c.method, "reason": c.reason,
-        "relation": c.relation,
+        "relation": c.relation, "family_error": FAMILY_ERROR, "family": c.family,
         "outcomes": {o.outcome: {
             "label": o.label,
             "baseline": {"probability": o.baseline[0], "ci95": list(o.baseline[1:])},
             "variant": {"probability": o.variant[0], "ci95": list(o.variant[1:])},
             "difference": o.difference, "ci95": [o.low, o.high], "method": o.method,
             "unpaired_ci95": list(o.unpaired) if o.unpaired else None,
-            "distinguishable": o.distinguishable,
+            "distinguishable": o.distinguishable, "p_value": o.p_value, "changed": o.changed,
         } for o in c.outcomes},
         "only_baseline": list(c.only_baseline), "only_variant": list(c.only_variant),
     } for c in comparisons]
