@@ -253,6 +253,8 @@ CASES = [
          broken("retaliation_delay: {value: 4 days,", "retaliation_delay: {value: -4 days,"),
          21, 12, ("a delay cannot be negative, found -4", "(with retaliation_delay = -4)"),
          "check the parameters' values"),
+    Case("delay-as-a-percentage", broken("after: retaliation_delay", "after: 10%"),
+         21, 12, ("'10%' is a percentage, not a time",), "delays are in days"),
     Case("constant-expression-that-cannot-be-evaluated",
          broken("after: {exponential: {mean: 2 days}}", 'after: {exponential: {mean: "sqrt(-4)"}}'),
          17, 12, ("cannot evaluate 'sqrt(-4)'",), "check the parameters' values"),

@@ -57,6 +57,8 @@ COMPACT_LADDER = (
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _RESERVED_NAMES = set(FUNCTIONS) | KEYWORDS | {NOW}
 _TOLERANCE = 1e-9  # the engines' tolerance on probabilities
+#: delay arguments that are not times (so may be written as percentages)
+_SCALE_FREE_ARGUMENTS = ("shape", "sigma")
 
 
 class _Compiler:
@@ -153,6 +155,15 @@ class _Compiler:
                 names = distributions.DELAY_ARGUMENTS[kind]
                 raw = [getattr(inner, name) for name in names]
                 arg_paths = [(*path, kind, name) for name in names]
+        percentages = [(p, v) for p, v in zip(arg_paths, raw, strict=True)
+                       if isinstance(v, str) and parse_percent(v.strip()) is not None
+                       and p[-1] not in _SCALE_FREE_ARGUMENTS]
+        for where, value in percentages:
+            self.problem(where, f"{value!r} is a percentage, not a time",
+                         "delays are in days: write a number of days or a duration such as "
+                         "`3 days` or `12 hours`")
+        if percentages:
+            return None
         args = [self.formula(p, v, "number") for p, v in zip(arg_paths, raw, strict=True)]
         if any(a is None for a in args):
             return None
