@@ -1,8 +1,8 @@
 """Regression tests against closed-form answers, on both engines.
 
 Each scenario has an exact probability; the 99.9% Wilson interval of the
-estimate must contain it.  With the ~30 checks here, a correct engine fails
-one by chance about 3% of the time for a random seed; the seeds are fixed,
+estimate must contain it.  With the 38 checks here, a correct engine fails
+one by chance about 4% of the time for a random seed; the seeds are fixed,
 so the outcome is the same on every run.
 """
 

@@ -14,9 +14,10 @@ replication's course changes no estimate, and noise largely cancels between
 the points an index compares.  Every point runs ``replications``
 replications.  And the noise that remains is reported: the binomial variance
 of a point's estimate, ``p (1 - p) / (n - 1)`` averaged over the points, as a
-share of the variance across points, bounds how much of any index it can
-account for (it adds at most that share to a total index and shrinks an
-index by at most that share).
+share of the variance across points.  That share is an upper bound on the
+noise's part of the variance (it ignores what common random numbers cancel),
+a guide to the resolution of the indices rather than a correction: indices
+that differ by less than it are not told apart.
 
 The points run on the sweep executors (this process, ``workers`` local
 processes, or a Dask cluster) through the sweep's per-point function.  A
@@ -371,8 +372,9 @@ def noise_sentence(data: Mapping[str, Any], entry: Mapping[str, Any]) -> str:
             f"{100 * noise['sd']:.2f} percentage points on average")
     if share is None:
         return text + "."
-    text += (f", {100 * share:.1f}% of the variance across points. Common random numbers cancel "
-             f"most of it, so noise can add at most about {share:.3f} to any index")
+    text += (f", at most {100 * share:.1f}% of the variance across points (common random "
+             f"numbers cancel much of it, which this bound ignores): indices differing by less "
+             f"than about {share:.3f} are not told apart")
     if share > NOISE_WARNING:
         text += "; that is large: run again with more --replications"
     return text + "."
