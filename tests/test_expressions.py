@@ -429,3 +429,53 @@ def test_literal_closure_ignores_values() -> None:
 def test_nan_propagates_through_arithmetic() -> None:
     """Arithmetic on a NaN state value gives NaN rather than raising."""
     assert math.isnan(evaluate("level + 1", (math.nan, True, 0.25, 0.0)))
+
+
+def test_duration_inside_an_expression_is_explained_with_the_number_of_days() -> None:
+    """``gap + 2 days`` points at the duration and rewrites the expression in days."""
+    error = parse_error("gap + 2 days")
+
+    assert error.message == "a duration ('2 days') where a number of days is wanted"
+    assert error.offset == 6
+    assert "a duration such as `2 days` is a value on its own" in error.hint
+    assert error.hint.endswith("write `gap + 2`")
+
+
+@pytest.mark.parametrize(
+    ("text", "rewritten"),
+    [
+        ("level + 36 h", "level + 1.5"),
+        ("max(1 day, 2 weeks)", "max(1, 14)"),
+        ("2 days * p", "2 * p"),
+        ("2 days 3 hours + p", "2.125 + p"),
+        ("x2 + 1 week", "x2 + 7"),
+    ],
+)
+def test_every_duration_in_the_hint_is_written_in_days(text: str, rewritten: str) -> None:
+    """The hint converts each duration of the expression, whatever its unit and place."""
+    assert parse_error(text).hint.endswith(f"write `{rewritten}`")
+
+
+@pytest.mark.parametrize(
+    ("text", "spellings"),
+    [
+        ("2 days 3 hours", "`51 hours` or `2.125 days`"),
+        ("3h 30m", "`210 minutes` or `3.5 hours`"),
+        ("1 week 2 days", "`9 days`"),
+        ("1 month 2 weeks", "`44.4375 days`"),
+    ],
+)
+def test_durations_in_a_row_are_spelt_as_one(text: str, spellings: str) -> None:
+    """``2 days 3 hours`` is one length of time, and the hint writes it as one duration."""
+    error = parse_error(text)
+
+    assert error.message == "durations cannot be added by writing them one after another"
+    assert error.offset == 0
+    assert error.hint == f"a duration is one number and one unit: write {spellings}"
+
+
+def test_a_word_after_a_number_that_is_no_unit_is_an_ordinary_syntax_error() -> None:
+    """Only time units get the duration hint; other words after a number do not."""
+    error = parse_error("2 fortnights")
+
+    assert error.message == "unexpected 'fortnights' after a complete expression"

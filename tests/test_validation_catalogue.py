@@ -269,6 +269,21 @@ CASES = [
          32, 8, ("exactly one of `event`, `when` or `terminal`", "found 2")),
     Case("undefined-terminal", broken("war: {event: open_war}", "war: {terminal: wr}"),
          32, 19, ("no event ends with 'wr'",), "did you mean `war`?"),
+    # --- durations and percentages inside expressions ----------------------------------------
+    Case("duration-inside-expression",
+         broken("{mean: 2 days}", '{mean: "retaliation_delay + 2 days"}'),
+         17, 54, ("a duration ('2 days') where a number of days is wanted",),
+         "inside an expression times are numbers of days: write `retaliation_delay + 2`"),
+    Case("duration-inside-condition", broken('"level >= 3"', '"level >= 3 and now > 30 days"'),
+         31, 40, ("a duration ('30 days') where a number of days is wanted",),
+         "write `level >= 3 and now > 30`"),
+    Case("durations-in-a-row", broken("after: 7 days", "after: 7 days 12 hours"),
+         29, 23, ("durations cannot be added by writing them one after another",),
+         "one number and one unit: write `180 hours` or `7.5 days`"),
+    Case("percentage-apart-from-its-number",
+         broken("retaliation: p_retaliate,", 'retaliation: "p_retaliate + 5 %",'),
+         18, 44, ("unexpected '%' after a complete expression",),
+         "write percentages right after the number (30%)"),
 ]
 
 
