@@ -172,12 +172,12 @@ def test_trace_of_a_run_directory_refuses_what_the_manifest_fixes(tmp_path: Path
         assert "Traceback" not in done.stderr
 
 
-def test_trace_of_a_directory_without_a_run_is_an_output_error(tmp_path: Path) -> None:
-    """A directory holding no run directory's manifest exits 4 and says what is missing."""
+def test_trace_of_a_directory_without_a_run_is_a_usage_error(tmp_path: Path) -> None:
+    """A directory holding no run directory's manifest exits 2 and says what is missing."""
     done = escalate_cli("trace", tmp_path)
-    assert done.returncode == 4, done.stderr
+    assert done.returncode == 2, done.stderr
     assert "holds no run (no manifest.json)" in done.stderr
     (tmp_path / "manifest.json").write_text('{"format": "escalate-sweep/1"}', encoding="utf-8")
     done = escalate_cli("trace", tmp_path)
-    assert done.returncode == 4, done.stderr
+    assert done.returncode == 2, done.stderr
     assert "is not the manifest of a run" in done.stderr

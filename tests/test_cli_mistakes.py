@@ -278,9 +278,9 @@ def test_report_of_a_damaged_sweep_manifest_is_an_output_error(tmp_path: Path,
 
 
 def test_report_of_a_scenario_file_says_to_run_it_first(border_file: Path) -> None:
-    """`report FILE.yaml` hints at `escalate run FILE.yaml --out DIR`."""
+    """`report FILE.yaml` exits 2, hinting at `escalate run FILE.yaml --out DIR`."""
     done = escalate_cli("report", border_file)
-    assert done.returncode == 4, done.stderr
+    assert done.returncode == 2, done.stderr
     assert f"hint: run it first: escalate run {border_file} --out DIR" in done.stderr
 
 
@@ -329,3 +329,19 @@ def test_sweep_max_replications_without_precision_names_the_options(tmp_path: Pa
                         "500", "--out", tmp_path / "sweep")
     assert done.returncode == 2, done.stderr
     assert "--max-replications bounds an adaptive run: give --precision too" in done.stderr
+
+
+def test_score_with_a_misspelt_observation_field_suggests_the_field(tmp_path: Path,
+                                                                   border_file: Path) -> None:
+    """`occured:` in an observations file exits 2 with its position and `did you mean`."""
+    run = _run_directory(tmp_path, border_file, "run")
+    observed = tmp_path / "observed.yaml"
+    observed.write_text("observed: 1\nwindow: {start: 2030-03-01, end: 2030-04-01}\n"
+                        "sources: [{id: news, title: News}]\n"
+                        "outcomes:\n  war: {occured: false, source: news}\n", encoding="utf-8")
+    done = escalate_cli("score", run, "--observed", observed)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert (f"{observed}:5:9: outcomes.war.occured: unknown field 'occured' "
+            "(hint: did you mean `occurred`?)") in done.stderr
+    assert "Field required" not in done.stderr

@@ -60,10 +60,17 @@ def test_running_again_into_a_run_removes_the_reports_of_the_old_run(
         "kept.html", "manifest.json", "replications.csv", "summary.json"]
 
 
-def test_a_directory_that_is_not_a_result_exits_4_without_a_traceback(
+def test_a_path_that_is_not_a_result_exits_2_without_a_traceback(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A wrong path is a mistake in what was asked: exit 2 for report, compare and score."""
+    for argv in (("report", str(tmp_path / "missing")),
+                 ("compare", str(tmp_path / "missing"), str(tmp_path / "also-missing")),
+                 ("score", str(tmp_path), "--observed", "scenarios/observed-2025-11.yaml")):
+        code, _, err = _cli(capsys, *argv)
+        assert code == 2, err
+        assert "Traceback" not in err
     code, _, err = _cli(capsys, "report", str(tmp_path))
-    assert code == 4
+    assert code == 2
     assert "not a run, sweep or sensitivity directory" in err
     assert "Traceback" not in err
 

@@ -9,7 +9,7 @@ import pytest
 from conftest import BORDER
 from report_helpers import make_sweep_directory, run_directory
 
-from escalate.errors import OutputError
+from escalate.errors import OutputError, UsageError
 from escalate.report.rundata import RunData, SweepData, read_directory
 
 
@@ -47,7 +47,7 @@ def test_a_sweep_directory_reads_as_points_with_estimates(tmp_path: Path, border
 
 
 def test_a_directory_without_a_manifest_is_no_result(tmp_path: Path) -> None:
-    with pytest.raises(OutputError, match=r"not a run, sweep or sensitivity directory: it has no "
+    with pytest.raises(UsageError, match=r"not a run, sweep or sensitivity directory: it has no "
                        r"manifest\.json"):
         read_directory(tmp_path)
 
@@ -55,19 +55,19 @@ def test_a_directory_without_a_manifest_is_no_result(tmp_path: Path) -> None:
 def test_an_unknown_manifest_format_names_the_three_kinds(tmp_path: Path) -> None:
     """A manifest of another format is refused, naming every format a report reads."""
     (tmp_path / "manifest.json").write_text('{"format": "elsewhere/1"}', encoding="utf-8")
-    with pytest.raises(OutputError, match=r"format 'elsewhere/1', expected 'escalate-run/.*', "
+    with pytest.raises(UsageError, match=r"format 'elsewhere/1', expected 'escalate-run/.*', "
                        r"'escalate-sweep/.*' or 'escalate-sensitivity/.*'"):
         read_directory(tmp_path)
 
 
-def test_a_missing_directory_is_an_output_error(tmp_path: Path) -> None:
-    with pytest.raises(OutputError, match="is not a directory"):
+def test_a_missing_directory_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="is not a directory"):
         read_directory(tmp_path / "nowhere")
 
 
 def test_an_unknown_manifest_format_is_named(tmp_path: Path) -> None:
     (tmp_path / "manifest.json").write_text(json.dumps({"format": "something/9"}))
-    with pytest.raises(OutputError, match="'something/9'"):
+    with pytest.raises(UsageError, match="'something/9'"):
         read_directory(tmp_path)
 
 

@@ -158,8 +158,8 @@ class _Compiler:
         percentages = [(p, v) for p, v in zip(arg_paths, raw, strict=True)
                        if isinstance(v, str) and parse_percent(v.strip()) is not None
                        and p[-1] not in _SCALE_FREE_ARGUMENTS]
-        for where, value in percentages:
-            self.problem(where, f"{value!r} is a percentage, not a time",
+        for where, written in percentages:
+            self.problem(where, f"{written!r} is a percentage, not a time",
                          "delays are in days: write a number of days or a duration such as "
                          "`3 days` or `12 hours`")
         if percentages:

@@ -164,16 +164,17 @@ def trace_run(directory: str | Path, *, replication: int = 0,
     manifest, so the record is the run's row for that replication.  Returns
     the compiled scenario (overrides applied), the record (with its event
     log), the seed and the engine.
-    Raises :class:`OutputError` when the directory holds no readable run and
-    :class:`UsageError` for a replication the run did not make.
+    Raises :class:`UsageError` when the directory holds no run or the run
+    did not make the replication, :class:`OutputError` when its manifest cannot
+    be read.
     """
     path = Path(directory) / MANIFEST
     manifest = read_manifest(Path(directory))
     if manifest is None:
-        raise OutputError(f"{directory} holds no run (no manifest.json)")
+        raise UsageError(f"{directory} holds no run (no manifest.json)")
     if manifest.get("format") != RUN_FORMAT:
-        raise OutputError(f"{path} is not the manifest of a run (an `escalate run --out` "
-                          "directory)")
+        raise UsageError(f"{path} is not the manifest of a run (an `escalate run --out` "
+                         "directory)")
     resolved = (manifest.get("scenario") or {}).get("resolved")
     seed, engine = manifest.get("seed"), manifest.get("engine")
     replications = manifest.get("replications")

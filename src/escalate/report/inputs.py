@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..errors import OutputError, UsageError
+from ..errors import UsageError
 from ..montecarlo.runner import run
 from ..scenario import load
 from .rundata import RunData, read_directory, run_data_from_result
@@ -45,8 +45,8 @@ def resolve_runs(paths: Sequence[str | Path], *, replications: int | None = None
             directories[i] = RunData(labels[i], data.manifest, data.summary, data.spec,
                                      data.path)
         elif not path.exists():
-            raise OutputError(f"{path} does not exist (expected a run directory or a scenario "
-                              "file)")
+            raise UsageError(f"{path} does not exist (expected a run directory or a scenario "
+                             "file)")
     # Every scenario file is checked before the first one runs.
     scenarios = {i: load(path) for i, path in enumerate(files) if i not in directories}
     reference = next(iter(directories.values()), None)

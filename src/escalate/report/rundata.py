@@ -4,8 +4,10 @@ Reports and comparisons read only what a run wrote: ``manifest.json``
 (including the resolved scenario), ``summary.json`` and ``replications.csv``
 for a run; ``manifest.json`` and ``points.csv`` for a sweep;
 ``manifest.json`` and ``indices.json`` for a sensitivity analysis.  Nothing is
-re-run.  Every problem with a directory is an :class:`OutputError` that says
-which file is missing or unreadable.
+re-run.  A path that is no result directory at all is a
+:class:`~escalate.errors.UsageError` (a mistake in what was asked); every
+problem with a result directory is an :class:`OutputError` that says which
+file is missing, unreadable or incomplete.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from pydantic import ValidationError
 
 from ..compiled import CompiledScenario
 from ..compiler import compile_scenario
-from ..errors import EscalateError, OutputError
+from ..errors import EscalateError, OutputError, UsageError
 from ..output.destination import MANIFEST, read_manifest
 from ..output.rundir import RUN_FORMAT
 from ..spec.model import ScenarioSpec
@@ -323,18 +325,20 @@ def _summary_problem(summary: Mapping[str, Any]) -> str:
 def read_directory(path: str | Path) -> RunData | SweepData | SensitivityData:
     """Read a run, sweep or sensitivity directory, telling them apart by their manifest.
 
-    Raises :class:`OutputError` for a directory that is none of these.
+    Raises :class:`UsageError` for a path that is none of these (a mistake in
+    what was asked, exit 2) and :class:`OutputError` for one that is damaged or
+    did not complete (exit 4).
     """
     path = Path(path)
     if not path.is_dir():
         hint = (f" (hint: run it first: escalate run {path} --out DIR)"
                 if path.suffix in (".yaml", ".yml") else "")
-        raise OutputError(f"{path} is not a directory (expected a run, sweep or sensitivity "
+        raise UsageError(f"{path} is not a directory (expected a run, sweep or sensitivity "
                           "directory)"
                           + hint)
     manifest = read_manifest(path)
     if manifest is None:
-        raise OutputError(f"{path} is not a run, sweep or sensitivity directory: it has no "
+        raise UsageError(f"{path} is not a run, sweep or sensitivity directory: it has no "
                           "manifest.json (make one with `escalate run FILE --out DIR`, "
                           "`escalate sweep` or `escalate sensitivity`)")
     kind = manifest.get("format")
@@ -354,7 +358,7 @@ def read_directory(path: str | Path) -> RunData | SweepData | SensitivityData:
                                _read_json(path / "indices.json"), path)
     if kind == RUN_FORMAT or (kind is None and (path / "summary.json").exists()):
         return read_run(path, manifest)
-    raise OutputError(f"{path} is not a run, sweep or sensitivity directory: its manifest has "
+    raise UsageError(f"{path} is not a run, sweep or sensitivity directory: its manifest has "
                       f"format {kind!r}, expected {RUN_FORMAT!r}, {SWEEP_FORMAT!r} or "
                       f"{SENSITIVITY_FORMAT!r}")
 
