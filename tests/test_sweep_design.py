@@ -35,7 +35,8 @@ def test_spec_forms_parse() -> None:
     ("0:1:x", "the count 'x' is not a whole number"),
     ("0:1:1", "a count of at least 2"),
     ("0:1:2:3", "expected start:stop:count"),
-    ("0.1,abc", "'abc' is not a number"),
+    ("0.1,abc", "'abc' is not a number, a percentage"),
+    ("0.1,10 parsecs", "'10 parsecs' is not a number, a percentage"),
     ("0.1,0.1", "listed twice"),
     ("", "give start:stop:count"),
     ("nan,1", "finite"),
@@ -44,6 +45,29 @@ def test_malformed_specs_are_refused_with_the_reason(spec: str, message: str) ->
     """A malformed SPEC is a UsageError naming the parameter and what is wrong."""
     with pytest.raises(UsageError, match=message):
         parse_spec("p_hub", spec)
+
+
+def test_specs_take_percentages_and_durations_as_set_does() -> None:
+    """A SPEC's values may be written as `--set` and scenario files write them."""
+    assert parse_spec("p", "10%,20%") == Levels((0.1, 0.2))
+    assert parse_spec("gap", "1 week, 36 hours") == Levels((7.0, 1.5))
+    assert parse_spec("p", "5%:25%:5") == Interval(0.05, 0.25, 5)
+    assert build_design("grid", {"p": ["10%", 0.3]}).values[:, 0].tolist() == [0.1, 0.3]
+
+
+@pytest.mark.parametrize("values", [[True, False], [None], [0.1, object()]])
+def test_lists_of_values_that_are_not_numbers_are_refused(values: list[object]) -> None:
+    """True/false would become 1.0 and 0.0 silently; other objects are no values at all."""
+    with pytest.raises(UsageError, match=r"vary\['p'\]: expected a SPEC string"):
+        build_design("grid", {"p": values})
+
+
+@pytest.mark.parametrize("kind", ["lhs", "sobol"])
+def test_sampled_designs_refuse_a_count_they_would_ignore(kind: str) -> None:
+    """start:stop:count in a Latin hypercube or Sobol design names the count and the fix."""
+    with pytest.raises(UsageError, match=r"the count 50 would be ignored; write 0.0:0.2, or "
+                                         r"use --design grid"):
+        build_design(kind, {"p": "0:0.2:50"}, points=4, rng=design_rng(1))
 
 
 def test_a_range_gives_evenly_spaced_values_without_float_noise() -> None:
@@ -155,10 +179,11 @@ def test_pert_and_logitnormal_quantiles_invert_their_definitions() -> None:
 def test_a_points_file_gives_the_points_in_order(tmp_path: Path) -> None:
     """A list design reads a CSV: a header of names, then one point per row."""
     path = tmp_path / "points.csv"
-    path.write_text("p_retaliate,retaliation_delay\n0.1,2\n\n0.4,3.5\n", encoding="utf-8")
+    path.write_text("p_retaliate,retaliation_delay\n0.1,2\n\n0.4,3.5\n40%,1 week\n",
+                    encoding="utf-8")
     design = build_design("list", {}, points_file=path)
     assert design.names == ("p_retaliate", "retaliation_delay")
-    assert design.values.tolist() == [[0.1, 2.0], [0.4, 3.5]]
+    assert design.values.tolist() == [[0.1, 2.0], [0.4, 3.5], [0.4, 7.0]]
     assert design.describe()["points_file"] == str(path)
 
 

@@ -33,6 +33,7 @@ import numpy as np
 
 from ..distributions import UncertainParameter
 from ..errors import OutputError, UsageError
+from ..spec.quantities import looks_like_quantity, parse_duration, parse_percent
 
 __all__ = [
     "DESIGNS",
@@ -94,11 +95,28 @@ class ParameterInfo:
     bounds: tuple[float, float] | None = None
 
 
-def _number(name: str, text: str, whole: str) -> float:
+def parse_value(text: str) -> float | None:
+    """A number, percentage (``10%``) or duration (``2 weeks``, in days) as ``--set`` takes
+    them; None when the text is none of these."""
+    text = text.strip()
     try:
-        value = float(text)
+        return float(text)
     except ValueError:
-        raise UsageError(f"--vary {name}={whole}: {text.strip()!r} is not a number") from None
+        pass
+    if not looks_like_quantity(text):
+        return None
+    try:
+        days = parse_duration(text)
+    except ValueError:
+        return None
+    return days if days is not None else parse_percent(text)
+
+
+def _number(name: str, text: str, whole: str) -> float:
+    value = parse_value(text)
+    if value is None:
+        raise UsageError(f"--vary {name}={whole}: {text.strip()!r} is not a number, a "
+                         "percentage (10%) or a duration (2 weeks)")
     if not math.isfinite(value):
         raise UsageError(f"--vary {name}={whole}: values must be finite, found {text.strip()!r}")
     return value
@@ -148,11 +166,25 @@ def spec_from_value(name: str, value: Any) -> VarySpec:
         return parse_spec(name, value)
     if isinstance(value, int | float) and not isinstance(value, bool):
         return parse_spec(name, repr(float(value)))
+    problem = UsageError(f"vary[{name!r}]: expected a SPEC string such as '0:1:11' or a list "
+                         f"of numbers (percentages and durations as text), found {value!r}")
     try:
-        items = [float(v) for v in value]
-    except (TypeError, ValueError):
-        raise UsageError(f"vary[{name!r}]: expected a SPEC string such as '0:1:11' or a list "
-                         f"of numbers, found {value!r}") from None
+        given = list(value)
+    except TypeError:
+        raise problem from None
+    items = []
+    for item in given:
+        if isinstance(item, bool | np.bool_):
+            raise problem  # true/false parameters are not varied; 1.0 and 0.0 would be silent
+        number = parse_value(item) if isinstance(item, str) else None
+        if number is None and not isinstance(item, str):
+            try:
+                number = float(item)
+            except (TypeError, ValueError):
+                number = None
+        if number is None:
+            raise problem
+        items.append(number)
     return parse_spec(name, ",".join(repr(v) for v in items))
 
 
@@ -284,6 +316,12 @@ def _from_unit(name: str, spec: VarySpec, u: np.ndarray, info: ParameterInfo) ->
         index = np.minimum((u * len(spec.values)).astype(np.int64), len(spec.values) - 1)
         return np.asarray(spec.values, dtype=float)[index]
     if isinstance(spec, Interval):
+        if spec.count is not None:
+            # The design, not the specification, says how many values are drawn.
+            raise UsageError(f"--vary {name}={spec.text()}: Latin hypercube and Sobol designs "
+                             f"draw from start:stop (a uniform range; --points sets how many "
+                             f"points), so the count {spec.count} would be ignored; write "
+                             f"{spec.start!r}:{spec.stop!r}, or use --design grid")
         return _round(spec.start + (spec.stop - spec.start) * u)
     if info.uncertainty is None:
         raise UsageError(f"--vary {name}=dist: {name!r} has no uncertainty distribution; "
@@ -339,11 +377,11 @@ def read_points_file(path: str | Path) -> tuple[tuple[str, ...], np.ndarray]:
         if len(row) != len(header):
             raise UsageError(f"{path}:{number}: expected {len(header)} values, found {len(row)}")
         for k, cell in enumerate(row):
-            try:
-                values[j, k] = float(cell)
-            except ValueError:
+            value = parse_value(cell)
+            if value is None:
                 raise UsageError(f"{path}:{number}: {header[k]} = {cell.strip()!r} is not a "
-                                 "number") from None
+                                 "number, a percentage (10%) or a duration (2 weeks)")
+            values[j, k] = value
             if not math.isfinite(values[j, k]):
                 raise UsageError(f"{path}:{number}: {header[k]} = {cell.strip()!r} is not finite")
     if not len(values):
