@@ -345,3 +345,27 @@ def test_score_with_a_misspelt_observation_field_suggests_the_field(tmp_path: Pa
     assert (f"{observed}:5:9: outcomes.war.occured: unknown field 'occured' "
             "(hint: did you mean `occurred`?)") in done.stderr
     assert "Field required" not in done.stderr
+
+
+# -- --uncertainty with nothing to draw ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["run", "trace"])
+def test_uncertainty_with_no_uncertain_parameter_exits_2(command: str, tmp_path: Path) -> None:
+    """A two-level run that would draw nothing is refused rather than labelled two-level."""
+    certain = write_scenario(tmp_path, BORDER.replace(", ci90: [0.15, 0.55]", ""), "certain.yaml")
+    done = escalate_cli(command, certain, "--uncertainty")
+    assert done.returncode == 2, done.stderr
+    assert "no parameter of the scenario has a `ci90` or an `uncertainty`" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_uncertainty_with_every_uncertain_parameter_set_exits_2(border_file: Path) -> None:
+    """--set holds a parameter at its value; when it held the only uncertain one, nothing is
+    drawn, and the message says so."""
+    done = escalate_cli("run", border_file, "--uncertainty", "--set", "p_retaliate=0.3")
+    assert done.returncode == 2, done.stderr
+    assert "--set holds p_retaliate at a value, and no other parameter has" in done.stderr
+    done = escalate_cli("run", border_file, "--uncertainty", "-n", "50", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["uncertainty"] is True

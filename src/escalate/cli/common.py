@@ -139,6 +139,20 @@ def check_overrides(scenario: Scenario, overrides: dict[str, Any]) -> None:
             if d.path in values else d for d in exc.diagnostics]) from exc
 
 
+def check_uncertainty(scenario: Scenario, overrides: dict[str, Any], uncertainty: bool) -> None:
+    """Refuse ``--uncertainty`` when no parameter would be drawn: the run would be labelled
+    two-level while every replication used point values."""
+    if uncertainty and not scenario.compile(overrides).uncertain_parameters:
+        held = [name for name in overrides
+                if scenario.compiled.parameter_uncertainty[
+                    scenario.compiled.parameter_names.index(name)] is not None]
+        reason = (f"--set holds {', '.join(held)} at a value, and no other parameter has"
+                  if held else "no parameter of the scenario has")
+        raise UsageError(f"--uncertainty draws uncertain parameters, but {reason} a `ci90` or "
+                         "an `uncertainty` (hint: leave out --uncertainty, or give a parameter "
+                         "its uncertainty in the scenario)")
+
+
 @contextmanager
 def progress_bar(total: int, description: str, enabled: bool) -> Iterator[Callable[[int], None]]:
     """Yield an ``advance(count)`` callback drawing a progress bar on a terminal."""

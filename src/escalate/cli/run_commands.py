@@ -18,6 +18,7 @@ from ..workflow import trace as trace_replication
 from .app import cli
 from .common import (
     check_overrides,
+    check_uncertainty,
     engine_option,
     overrides_option,
     parse_overrides,
@@ -53,6 +54,7 @@ def run(file: Path, replications: int, seed: int, assignments: tuple[str, ...],
     scenario = load(file)
     overrides = parse_overrides(assignments)
     check_overrides(scenario, overrides)  # every override is checked before anything runs
+    check_uncertainty(scenario, overrides, uncertainty)
     if events and out is None:
         raise click.UsageError("--events needs --out DIR")
     if max_replications is not None and precision is None:
@@ -126,6 +128,7 @@ def trace(file: Path, seed: int, replication: int, assignments: tuple[str, ...],
         scenario = load(file)
         overrides = parse_overrides(assignments)
         check_overrides(scenario, overrides)
+        check_uncertainty(scenario, overrides, uncertainty)
         record, seed_value, engine_used = trace_replication(
             scenario, seed=seed, replication=replication, overrides=overrides,
             uncertainty=uncertainty, engine=engine)
