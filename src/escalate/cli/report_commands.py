@@ -104,6 +104,11 @@ def compare(inputs: tuple[Path, ...], format_: str, out: Path | None, replicatio
 
     if len(inputs) < 2:
         raise UsageError(f"compare needs at least two inputs, found {len(inputs)}")
+    given = [option for option, value in (("-n", replications), ("--seed", seed),
+                                          ("--uncertainty", uncertainty)) if value is not None]
+    if given and all(path.is_dir() for path in inputs):
+        raise UsageError(f"{', '.join(given)} set how scenario files are run, and every input "
+                         "is a run directory, whose manifest fixes them (hint: leave them out)")
     if out is not None:
         from ..output.destination import check_output_file
 
