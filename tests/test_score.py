@@ -116,3 +116,84 @@ def test_the_shipped_observations_score_the_article_scenario(tmp_path: Path) -> 
     assert not scored["nuclear_use"]
     assert not scored["ceasefire"]
     assert 0 <= report.brier <= 1
+
+
+def _observations_file(tmp_path: Path, old: str, new: str) -> Path:
+    """The shipped observations file with one mistake: ``old`` (found once) replaced by ``new``."""
+    text = OBSERVED.read_text(encoding="utf-8")
+    assert text.count(old) == 1
+    path = tmp_path / "observed.yaml"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return path
+
+
+def _problems(path: Path) -> list[str]:
+    """The lines of the error that loading ``path`` raises, after its heading."""
+    with pytest.raises(UsageError) as error:
+        load_observations(path)
+    heading, *problems = str(error.value).splitlines()
+    assert heading == "invalid observations file:"
+    return problems
+
+
+def test_a_misspelt_field_of_an_observation_is_one_problem_with_a_suggestion(
+        tmp_path: Path) -> None:
+    """`occured:` is reported once, as an unknown field naming `occurred`, not also as missing."""
+    path = _observations_file(tmp_path, "  energy_strikes:\n    occurred: true",
+                              "  energy_strikes:\n    occured: true")
+    (problem,) = _problems(path)
+    assert problem == (f"{path}:64:5: outcomes.energy_strikes.occured: unknown field 'occured' "
+                       "(hint: did you mean `occurred`?)")
+
+
+def test_a_value_that_is_not_true_or_false_says_what_to_write(tmp_path: Path) -> None:
+    """`occurred: maybe` asks for true or false and says what each means."""
+    path = _observations_file(tmp_path, "  energy_strikes:\n    occurred: true",
+                              "  energy_strikes:\n    occurred: maybe")
+    (problem,) = _problems(path)
+    assert problem == (f"{path}:64:15: outcomes.energy_strikes.occurred: expected true or false, "
+                       "found 'maybe' (hint: write `occurred: true` if it happened within the "
+                       "window, `occurred: false` if not)")
+
+
+def test_an_unknown_format_version_names_the_one_this_version_reads(tmp_path: Path) -> None:
+    """`observed: 3` is an unsupported format, with the line to write instead."""
+    path = _observations_file(tmp_path, "observed: 1", "observed: 3")
+    (problem,) = _problems(path)
+    assert problem == (f"{path}:12:11: observed: unsupported format version 3; this version "
+                       "reads format 1 (hint: write `observed: 1`)")
+
+
+def test_a_misspelt_window_field_suggests_the_right_one(tmp_path: Path) -> None:
+    """An unknown key in `window` is matched against the window's own fields."""
+    path = _observations_file(tmp_path, "end: 2025-11-17}", "ending: 2025-11-17}")
+    (problem,) = _problems(path)
+    assert problem.endswith("window.ending: unknown field 'ending' (hint: did you mean `end`?)")
+
+
+def test_a_source_of_the_wrong_kind_says_what_a_source_is(tmp_path: Path) -> None:
+    """A number as `source:` asks for an id or a list of them."""
+    path = _observations_file(tmp_path, "    source: dw-2024-11-22", "    source: 3")
+    (problem,) = _problems(path)
+    assert problem.endswith("outcomes.third_party_arming.source: expected text or a list, "
+                            "found int 3 (hint: the id of an entry under `sources`, or a list "
+                            "of ids)")
+
+
+def test_an_empty_list_of_sources_says_what_to_list(tmp_path: Path) -> None:
+    """`sources: []` needs at least one entry, and the hint says what an entry holds."""
+    text = OBSERVED.read_text(encoding="utf-8")
+    sources = text[text.index("sources:\n"):text.index("outcomes:\n")]
+    path = _observations_file(tmp_path, sources, "sources: []\n\n")
+    (problem,) = _problems(path)
+    assert problem.startswith(f"{path}:20:10: sources: expected at least 1 value, found none")
+    assert problem.endswith("(hint: list the reports the observations rest on, each with an "
+                            "`id` and a `title`)")
+
+
+def test_a_misspelt_optional_field_suggests_the_field(tmp_path: Path) -> None:
+    """`notes:` on an observation is matched against the fields an observation has."""
+    path = _observations_file(tmp_path, "    note: No nuclear weapon", "    notes: No nuclear weapon")
+    (problem,) = _problems(path)
+    assert problem.endswith("outcomes.nuclear_use.notes: unknown field 'notes' "
+                            "(hint: did you mean `note`?)")

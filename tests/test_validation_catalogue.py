@@ -284,6 +284,25 @@ CASES = [
          broken("retaliation: p_retaliate,", 'retaliation: "p_retaliate + 5 %",'),
          18, 44, ("unexpected '%' after a complete expression",),
          "write percentages right after the number (30%)"),
+    # --- lists of the wrong length, and misspelt required fields -----------------------------
+    Case("ci90-three-values", broken("ci90: [0.15, 0.55]", "ci90: [0.15, 0.35, 0.55]"),
+         11, 36, ("expected 2 values [low, high], found 3 values",),
+         "for a low, most likely and high value use `uncertainty: {pert:"),
+    Case("ci90-one-value", broken("ci90: [0.15, 0.55]", "ci90: [0.15]"),
+         11, 36, ("expected 2 values [low, high], found 1 value",), "`ci90: [3%, 25%]`"),
+    Case("range-three-values", broken("{value: 0.35, ci90", "{value: 0.35, range: [0, 0.5, 1], ci90"),
+         11, 37, ("expected 2 values [low, high], found 3 values",), "lowest and highest"),
+    Case("triangular-two-values", broken("{triangular: [1 day, 3 days, 10 days]}",
+                                         "{triangular: [1 day, 10 days]}"),
+         26, 25, ("expected 3 values [low, mode, high], found 2 values",),
+         "`{triangular: [1 day, 3 days, 10 days]}`"),
+    Case("empirical-delay-empty", broken("after: retaliation_delay", "after: {empirical: []}"),
+         21, 24, ("expected at least 1 value, found none",), "list the delays seen in the past"),
+    Case("misspelt-required-field", broken("retaliation_delay: {value: 4 days,",
+                                           "retaliation_delay: {valeu: 4 days,"),
+         12, 23, ("unknown field 'valeu'",), "did you mean `value`?"),
+    Case("unknown-distribution-argument", broken("{mean: 2 days}", "{mean: 2 days, sigma: 1}"),
+         17, 41, ("unknown field 'sigma'",), "known fields: mean"),
 ]
 
 

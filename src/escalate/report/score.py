@@ -32,6 +32,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import Diagnostic, ScenarioError, UsageError
+from ..spec.diagnose import diagnostics_from_validation
 from ..spec.source import FileKind, SourceMap, read_yaml_file
 from .rundata import RunData
 
@@ -51,6 +52,16 @@ __all__ = [
 OBSERVATIONS_FILE = FileKind("observations file", "an observations file starts with "
                              "`observed: 1`, then `window:` and `outcomes:`, as in "
                              "scenarios/observed-2025-11.yaml")
+
+#: what to write in a field of an observations file that holds a value of the wrong kind
+_HINTS = {
+    "occurred": "write `occurred: true` if it happened within the window, `occurred: false` if not",
+    "date": "the day it first happened, e.g. `date: 2025-05-16`",
+    "source": "the id of an entry under `sources`, or a list of ids",
+    "sources": "list the reports the observations rest on, each with an `id` and a `title`",
+    "outcomes": "name each outcome of the scenario that was observed, with `occurred:` and "
+                "`source:`",
+}
 
 
 class _Strict(BaseModel):
@@ -129,8 +140,8 @@ def load_observations(path: str | Path) -> Observations:
     try:
         observations = Observations.model_validate(data)
     except ValidationError as exc:
-        problems = [source_map.diagnostic(tuple(item["loc"]), item["msg"])
-                    for item in exc.errors(include_url=False)]
+        problems = diagnostics_from_validation(exc, data, source_map, root=Observations,
+                                               version_field="observed", hints=_HINTS)
         raise UsageError("invalid observations file:\n" + "\n".join(map(str, problems))) from exc
     problems = _check(observations, source_map)
     if problems:
