@@ -13,7 +13,9 @@ Blocks are always simulated whole, the replications not asked for being
 dropped from the results, so that a replication's numbers depend on the
 seed, its index and the scenario only, never on how a run is split into
 chunks, workers or shards.  They are not the reference engine's numbers,
-which come from streams keyed by replication.
+which come from streams keyed by replication.  For the same reason only a
+replication asked for can fail a run: one that is not is stopped where it
+fails.
 """
 
 from __future__ import annotations
@@ -71,8 +73,8 @@ class BatchEngine:
         """Yield the records of replications ``first`` to ``first + count - 1``, a chunk at a time.
 
         Whole blocks are simulated and the replications outside the range left
-        out of the records.  Raises :class:`SimulationError` when a simulated
-        replication fails, naming the first failing one of its chunk, and
+        out of the records.  Raises :class:`SimulationError` when a replication
+        of the range fails, naming the first failing one of its chunk, and
         :class:`~escalate.engine.pending.CapacityError` (with the end of the
         chunk's range) when one has too many pending instances.
         """
@@ -82,12 +84,12 @@ class BatchEngine:
         while block <= last:
             blocks = min(self.chunk_blocks, last + 1 - block)
             start = block * BLOCK_SIZE
+            low, high = max(first, start) - start, min(stop, start + blocks * BLOCK_SIZE) - start
             try:
-                records = Chunk(self, streams, block, blocks).run()
+                records = Chunk(self, streams, block, blocks, asked=(low, high)).run()
             except CapacityError as exc:
                 exc.stop = min(stop, start + blocks * BLOCK_SIZE)
                 raise
-            low, high = max(first, start) - start, min(stop, start + len(records)) - start
             yield records if (low, high) == (0, len(records)) else records.select(low, high)
             block += blocks
 
@@ -98,7 +100,8 @@ class BatchEngine:
         Raises what :meth:`run` raises.
         """
         block = replication // BLOCK_SIZE
-        chunk = Chunk(self, streams, block, 1, log_row=replication - block * BLOCK_SIZE)
+        row = replication - block * BLOCK_SIZE
+        chunk = Chunk(self, streams, block, 1, asked=(row, row + 1), log_row=row)
         records = chunk.run()
         offset = replication - records.first
         (record,) = records.select(offset, offset + 1).records(self.scenario.terminals)

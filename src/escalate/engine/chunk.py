@@ -13,6 +13,12 @@ outcomes, cancels, ``end``, ``then``, ``choose`` (probabilities checked per
 replication) and ``repeat``.  A replication stops at a terminal, when nothing
 is pending, at the horizon, or at the runaway guard.
 
+A chunk simulates whole blocks but reports only the rows asked for.  A run-time
+error in a replication asked for raises :class:`SimulationError`; one in a
+replication not asked for stops that replication where it fails, whether or
+not it is asked for elsewhere, so that it never fails a run it is no part of
+and the other replications of its block see the same stream either way.
+
 Randomness: a chunk is made of whole blocks of :data:`BLOCK_SIZE`
 replications, and every block has its own streams
 (``montecarlo.seeding.BlockStreams``).  At each iteration a block's stream
@@ -62,10 +68,15 @@ class BlockStreamSource(Protocol):
 
 
 class Chunk:
-    """The mutable state of one chunk of replications (one column per replication)."""
+    """The mutable state of one chunk of replications (one column per replication).
+
+    ``asked`` is the range of chunk rows whose records are wanted (all of them
+    by default): only their failures raise.
+    """
 
     def __init__(self, engine: BatchEngine, streams: BlockStreamSource, block: int,
-                 blocks: int, *, log_row: int | None = None) -> None:
+                 blocks: int, *, asked: tuple[int, int] | None = None,
+                 log_row: int | None = None) -> None:
         scenario = engine.scenario
         count = blocks * BLOCK_SIZE
         self.engine = engine
@@ -75,6 +86,7 @@ class Chunk:
         self.block = block
         self.first = block * BLOCK_SIZE
         self.count = count
+        self.low, self.high = (0, count) if asked is None else asked
         self.generators = [streams.events(b) for b in range(block, block + blocks)]
         self.block_starts = np.arange(blocks + 1) * BLOCK_SIZE  # chunk rows
         self.columns: list[Any] = [None] * (scenario.now_slot + 1)
@@ -101,6 +113,7 @@ class Chunk:
         self.pool = np.empty(0)
         self.offsets = np.empty(0, dtype=np.intp)
         self.alive = np.ones(count, dtype=bool)  # per table column: still running
+        self.stops = 0  # times failing replications not asked for were stopped
         # Instances scheduled during an iteration go into the table together at its end
         # (no firing can see them before), grouped by their place in a firing's sequence
         # of schedulings, so that each replication's go in in order.
@@ -147,42 +160,86 @@ class Chunk:
                 generator.random(out=self.pool[limits[b]:limits[b + 1]])
 
     # -- errors ---------------------------------------------------------------------------------
+    #
+    # Each check finds the failing rows of a group.  If one of them was asked for, the first
+    # such raises, with the message the whole run would give; otherwise they are stopped
+    # where they fail and left out of the group, which goes on without them.
 
     def fail(self, row: int, event: CompiledEvent, message: str) -> SimulationError:
         return SimulationError(f"replication {self.first + row}, t = {self.now[row]:.4g} days, "
                                f"event {event.name!r}: {message}")
 
-    def evaluate(self, compiled: Compiled, event: CompiledEvent, rows: np.ndarray) -> Any:
-        try:
-            return compiled.evaluate(self.columns, rows)
-        except VectorEvaluationError as exc:
-            formula = compiled.formula
-            raise self.fail(int(exc.rows[0]), event, f"{formula.where}: cannot evaluate "
-                            f"{formula.text!r}: {exc}") from exc
+    def asked(self, rows: np.ndarray) -> np.ndarray:
+        """Whether each of the chunk rows ``rows`` was asked for."""
+        return (rows >= self.low) & (rows < self.high)
 
-    def truth(self, compiled: Compiled, event: CompiledEvent, rows: np.ndarray) -> np.ndarray:
-        value = self.evaluate(compiled, event, rows)
+    def failing(self, group: _Group, bad: Any) -> int | None:
+        """The position in ``group`` of the first replication asked for where ``bad`` holds.
+
+        Without one, the replications where ``bad`` holds are stopped, left out
+        of ``group``, and None is returned.
+        """
+        bad = np.broadcast_to(bad, group.rows.shape)
+        positions = np.flatnonzero(bad)
+        asked = self.asked(group.rows.take(positions))
+        if asked.any():
+            return int(positions[int(asked.argmax())])
+        self.stop(group, bad)
+        return None
+
+    def stop(self, group: _Group, bad: np.ndarray) -> None:
+        """Stop the replications of ``group`` where ``bad`` holds, and leave them out of it."""
+        self.alive[group.local[bad]] = False
+        self.stops += 1
+        group.keep(np.flatnonzero(~bad))
+
+    def unevaluable(self, exc: VectorEvaluationError, group: _Group) -> int | None:
+        """The row that ``exc`` describes if it was asked for; else stop its rows not asked for."""
+        failing = np.asarray(exc.rows)
+        # exc's message describes its first row only: another must fail again to be named
+        if self.asked(failing[:1]).any():
+            return int(failing[0])
+        self.stop(group, np.isin(group.rows, failing[~self.asked(failing)]))
+        return None
+
+    def evaluate(self, compiled: Compiled, event: CompiledEvent, group: _Group) -> Any:
+        """``compiled`` in the rows of ``group`` (those where it cannot be evaluated stopped)."""
+        while True:
+            try:
+                return compiled.evaluate(self.columns, group.rows)
+            except VectorEvaluationError as exc:
+                row = self.unevaluable(exc, group)
+                if row is not None:
+                    formula = compiled.formula
+                    raise self.fail(row, event, f"{formula.where}: cannot evaluate "
+                                    f"{formula.text!r}: {exc}") from exc
+
+    def truth(self, compiled: Compiled, event: CompiledEvent, group: _Group) -> np.ndarray:
+        value = self.evaluate(compiled, event, group)
         if np.ndim(value) == 0:
-            return np.full(len(rows), bool(value))
+            return np.full(len(group.rows), bool(value))
         return np.asarray(value, dtype=bool)
 
-    def check_conditions(self, conditions: Sequence[tuple[int, Compiled]], rows: np.ndarray,
-                         times: np.ndarray) -> None:
+    def check_conditions(self, conditions: Sequence[tuple[int, Compiled]], group: _Group) -> None:
         """Record the `when` outcomes that hold now and had not occurred yet."""
         for k, condition in conditions:
             recorded = self.outcome_times[k]
-            open_ = np.isnan(recorded.take(rows))
-            if not open_.any():
-                continue
-            candidates = rows[open_]
-            try:
-                value = condition.evaluate(self.columns, candidates)
-            except VectorEvaluationError as exc:
-                row = int(exc.rows[0])
-                raise SimulationError(f"replication {self.first + row}: outcome "
-                                      f"{condition.formula.where}: {exc}") from exc
-            holds = np.broadcast_to(np.asarray(value, dtype=bool), candidates.shape)
-            recorded[candidates[holds]] = times[open_][holds]
+            while True:
+                open_ = np.isnan(recorded.take(group.rows))
+                if not open_.any():
+                    break
+                candidates = group.rows[open_]
+                try:
+                    value = condition.evaluate(self.columns, candidates)
+                except VectorEvaluationError as exc:
+                    row = self.unevaluable(exc, group)
+                    if row is not None:
+                        raise SimulationError(f"replication {self.first + row}: outcome "
+                                              f"{condition.formula.where}: {exc}") from exc
+                    continue
+                holds = np.broadcast_to(np.asarray(value, dtype=bool), candidates.shape)
+                recorded[candidates[holds]] = group.times[open_][holds]
+                break
 
     # -- the loop -------------------------------------------------------------------------------
 
@@ -190,7 +247,8 @@ class Chunk:
         scenario = self.scenario
         everyone = np.arange(self.count)
         with np.errstate(all="ignore"):
-            self.check_conditions(self.engine.conditions, everyone, self.now)
+            self.check_conditions(self.engine.conditions,
+                                  _Group(everyone, everyone, everyone, self.now))
             for place, root in enumerate(scenario.roots):
                 at = scenario.events[root].at
                 assert at is not None
@@ -236,7 +294,7 @@ class Chunk:
                                 f"more than {self.scenario.max_events} events")
             alive[firing] = False
         elif len(firing):
-            self.fire_all(active, firing, times, events, alive)
+            self.fire_all(active, firing, times, events)
         running = int(np.count_nonzero(alive))
         if running < 0.75 * len(active):
             self.pending.keep(alive)
@@ -245,7 +303,7 @@ class Chunk:
         return active if running else active[:0]
 
     def fire_all(self, active: np.ndarray, firing: np.ndarray, times: np.ndarray,
-                 events: np.ndarray, alive: np.ndarray) -> None:
+                 events: np.ndarray) -> None:
         """Group the firing replications by event and fire each group."""
         fired = events.take(firing)
         counts = np.bincount(fired, minlength=len(self.plans))
@@ -259,8 +317,8 @@ class Chunk:
         start = 0
         for event in present.tolist():
             end = start + int(counts[event])
-            self.fire(self.plans[event], cells[start:end], local[start:end], rows[start:end],
-                      due[start:end], alive)
+            self.fire(self.plans[event], _Group(cells[start:end], local[start:end],
+                                                rows[start:end], due[start:end]))
             start = end
         self.flush()
 
@@ -303,69 +361,67 @@ class Chunk:
 
     # -- one event, for a group of replications ------------------------------------------------------
 
-    def fire(self, plan: EventPlan, cells: np.ndarray, local: np.ndarray, rows: np.ndarray,
-             times: np.ndarray, alive: np.ndarray) -> None:
-        """Fire ``plan``'s event in ``rows``, due at ``times``.
-
-        ``local`` are the rows' columns in the pending table and ``cells`` their
-        columns in this iteration's uniforms.
-        """
+    def fire(self, plan: EventPlan, group: _Group) -> None:
+        """Fire ``plan``'s event in the replications of ``group``."""
         event = plan.event
-        self.now[rows] = times
+        self.now[group.rows] = group.times
         counter = self.occurrences.get(event.index)
         if counter is not None:
-            counter[rows] += 1
+            counter[group.rows] += 1
         if plan.guard is not None:
-            holds = self.truth(plan.guard, event, rows)
+            holds = self.truth(plan.guard, event, group)
             if not holds.all():
-                skip = np.flatnonzero(~holds)
-                skipped_rows = rows.take(skip)
-                self.skipped[skipped_rows] += 1
-                if self.log is not None and (at := self.logged(skipped_rows)) is not None:
+                skipped = group.select(np.flatnonzero(~holds))
+                self.skipped[skipped.rows] += 1
+                if self.log is not None and (at := self.logged(skipped.rows)) is not None:
                     assert event.guard is not None
-                    self.record(event.index, float(times[skip[at]]), "skipped",
+                    self.record(event.index, float(skipped.times[at]), "skipped",
                                 f"when {event.guard.text} is false")
                 if plan.repeat_every is not None:
-                    self.repeat(plan, *_select(skip, cells, local, rows, times))
-                cells, local, rows, times = _select(np.flatnonzero(holds), cells, local, rows,
-                                                    times)
-                if not len(rows):
+                    self.repeat(plan, skipped)
+                group.keep(np.flatnonzero(holds))
+                if not len(group.rows):
                     return
         for update in plan.updates:
-            value = self.evaluate(update.value, event, rows)
+            value = self.evaluate(update.value, event, group)
             if update.integer:
-                self.check_whole(value, update.name, event, rows)
+                value = self.check_whole(value, update.name, event, group)
             else:
-                self.check_finite(value, update.name, event, rows)
-            self.columns[update.slot][rows] = value
+                value = self.check_finite(value, update.name, event, group)
+            self.columns[update.slot][group.rows] = value
         if plan.sets_level:
-            self.check_level(event, rows)
-        self.record_first(plan, rows, times)
+            self.check_level(event, group)
+        if not len(group.rows):
+            return
+        self.record_first(plan, group.rows, group.times)
         if plan.conditions:
-            self.check_conditions(plan.conditions, rows, times)
-        logged = self.logged(rows) if self.log is not None else None
+            self.check_conditions(plan.conditions, group)
+            if not len(group.rows):
+                return
+        logged = self.logged(group.rows) if self.log is not None else None
         if event.cancels:
             if logged is not None:
-                self.log_cancels(event, int(local[logged]), float(times[logged]))
-            self.pending.cancel(local, event.cancels)
+                self.log_cancels(event, int(group.local[logged]), float(group.times[logged]))
+            self.pending.cancel(group.local, event.cancels)
         if event.end is not None:
-            self.finish(rows, event.end, times, fired=True)
-            alive[local] = False
+            self.finish(group.rows, event.end, group.times, fired=True)
+            self.alive[group.local] = False
             if logged is not None:
-                self.record(event.index, float(times[logged]), "fired", f"end: {event.end}")
+                self.record(event.index, float(group.times[logged]), "fired", f"end: {event.end}")
             return
         for place, schedule in enumerate(plan.then):
-            self.schedule(local, self.due(schedule, cells, rows, times), schedule.target, place)
-        chosen = self.choose(plan, cells, local, rows, times) if plan.branches else None
-        if logged is not None:
+            due = self.due(schedule, group)
+            self.schedule(group.local, due, schedule.target, place)
+        chosen = self.choose(plan, group) if plan.branches else None
+        if self.log is not None and (logged := self.logged(group.rows)) is not None:
             detail = ""
             if chosen is not None:
                 target = int(chosen[logged])
                 detail = "chose " + (self.scenario.events[target].name if target >= 0
                                      else "nothing")
-            self.record(event.index, float(times[logged]), "fired", detail)
-        if plan.repeat_every is not None:
-            self.repeat(plan, cells, local, rows, times)
+            self.record(event.index, float(group.times[logged]), "fired", detail)
+        if plan.repeat_every is not None and len(group.rows):
+            self.repeat(plan, group)
 
     # -- the log of one replication (traces) -----------------------------------------------------
 
@@ -394,33 +450,48 @@ class Chunk:
             for _ in range(withdrawn):
                 self.record(target, time, "cancelled", f"by {event.name}")
 
-    def check_finite(self, value: Any, name: str, event: CompiledEvent, rows: np.ndarray) -> None:
+    def check_finite(self, value: Any, name: str, event: CompiledEvent, group: _Group) -> Any:
+        """``value`` where it is finite (the replications where it is not stopped)."""
         numbers = np.asarray(value)
         if numbers.dtype == bool:
-            return
+            return value
         bad = ~np.isfinite(numbers)
         if np.any(bad):
-            i = int(np.flatnonzero(np.broadcast_to(bad, rows.shape))[0])
-            shown = float(numbers if numbers.ndim == 0 else numbers[i])
-            raise self.fail(int(rows[i]), event, f"set {name}: {shown!r} is not a finite number")
+            return self.check_update(value, numbers, bad, name, "not a finite number", event,
+                                     group)
+        return value
 
-    def check_whole(self, value: Any, name: str, event: CompiledEvent, rows: np.ndarray) -> None:
+    def check_whole(self, value: Any, name: str, event: CompiledEvent, group: _Group) -> Any:
+        """``value`` where it is a whole number (the replications where it is not stopped)."""
         numbers = np.asarray(value, dtype=float)
         bad = ~np.isfinite(numbers) | (numbers != np.round(numbers))
         if np.any(bad):
-            i = int(np.flatnonzero(np.broadcast_to(bad, rows.shape))[0])
-            shown = float(numbers if numbers.ndim == 0 else numbers[i])
-            raise self.fail(int(rows[i]), event, f"set {name}: {shown!r} is not a whole number")
+            return self.check_update(value, numbers, bad, name, "not a whole number", event,
+                                     group)
+        return value
 
-    def check_level(self, event: CompiledEvent, rows: np.ndarray) -> None:
-        level = self.level.take(rows)
+    def check_update(self, value: Any, numbers: np.ndarray, bad: np.ndarray, name: str,
+                     problem: str, event: CompiledEvent, group: _Group) -> Any:
+        """``value`` without the rows where ``bad`` holds, which fail."""
+        bad = np.broadcast_to(bad, group.rows.shape)
+        i = self.failing(group, bad)
+        if i is not None:
+            shown = float(numbers if numbers.ndim == 0 else numbers[i])
+            raise self.fail(int(group.rows[i]), event, f"set {name}: {shown!r} is {problem}")
+        return value if np.ndim(value) == 0 else np.asarray(value)[~bad]
+
+    def check_level(self, event: CompiledEvent, group: _Group) -> None:
+        level = self.level.take(group.rows)
         top = len(self.scenario.ladder)
         bad = ~((level >= 0) & (level < top))
         if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise self.fail(int(rows[i]), event, f"level {level[i]:g} is outside the ladder "
-                            f"(0 to {top - 1})")
-        self.max_level[rows] = np.maximum(self.max_level.take(rows), level.astype(np.int64))
+            i = self.failing(group, bad)
+            if i is not None:
+                raise self.fail(int(group.rows[i]), event, f"level {level[i]:g} is outside the "
+                                f"ladder (0 to {top - 1})")
+            level = level[~bad]
+        self.max_level[group.rows] = np.maximum(self.max_level.take(group.rows),
+                                                level.astype(np.int64))
 
     def record_first(self, plan: EventPlan, rows: np.ndarray, times: np.ndarray) -> None:
         """Add the event to the path of replications firing it for the first time."""
@@ -434,27 +505,33 @@ class Chunk:
         for k in plan.outcomes:
             self.outcome_times[k][first] = when
 
-    def due(self, schedule: SchedulePlan, cells: np.ndarray, rows: np.ndarray,
-            times: np.ndarray) -> np.ndarray:
-        """The due times of ``schedule.target`` scheduled now in ``rows``."""
+    def due(self, schedule: SchedulePlan, group: _Group) -> np.ndarray:
+        """The due times of ``schedule.target`` scheduled now in the replications of ``group``."""
         if schedule.at is not None:
-            return times + np.maximum(0.0, schedule.at - times)
+            return group.times + np.maximum(0.0, schedule.at - group.times)
         if schedule.delay is None:
-            return times
-        due: np.ndarray = times + self.draw(schedule.delay, schedule.column, cells, rows)
+            return group.times
+        delays = self.draw(schedule.delay, schedule.column, group)
+        due: np.ndarray = group.times + delays
         return due
 
-    def draw(self, delay: DelayPlan, column: int, cells: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        """Delays for ``rows`` from this iteration's uniforms at ``column`` onwards."""
-        args = [self.evaluate(a, delay.event, rows) for a in delay.args]
+    def draw(self, delay: DelayPlan, column: int, group: _Group) -> np.ndarray:
+        """Delays for ``group`` from this iteration's uniforms at ``column`` onwards."""
+        size = -1
+        while size != len(group.rows):  # evaluated again if a failing replication was stopped
+            size = len(group.rows)
+            args = [self.evaluate(a, delay.event, group) for a in delay.args]
         if not delay.constant:
             bad = invalid_delay_arguments(delay.kind, args)
             if np.any(bad):
-                i = int(np.flatnonzero(np.broadcast_to(bad, rows.shape))[0])
-                values = [float(a if np.ndim(a) == 0 else a[i]) for a in args]
-                problem = check_delay_arguments(delay.kind, values)
-                raise self.fail(int(rows[i]), delay.event, f"delay: {problem}")
-        starts = self.offsets.take(cells) + column
+                bad = np.broadcast_to(bad, group.rows.shape)
+                i = self.failing(group, bad)
+                if i is not None:
+                    values = [float(a if np.ndim(a) == 0 else a[i]) for a in args]
+                    problem = check_delay_arguments(delay.kind, values)
+                    raise self.fail(int(group.rows[i]), delay.event, f"delay: {problem}")
+                args = [a if np.ndim(a) == 0 else a[~bad] for a in args]
+        starts = self.offsets.take(group.cells) + column
         uniforms = self.pool.take(starts + np.arange(delay.uniforms)[:, None])
         delays = delay_from_uniforms(delay.kind, args, uniforms)
         if delay.kind == "gamma":
@@ -462,42 +539,61 @@ class Chunk:
                 # Both tries of the rejection sampler failed (rare): more uniforms
                 # from the same block's stream, until one is accepted.
                 values = [a if np.ndim(a) == 0 else a[i] for a in args]
-                generator = self.generators[int(rows[i]) // BLOCK_SIZE]
+                generator = self.generators[int(group.rows[i]) // BLOCK_SIZE]
                 while np.isnan(delays[i]):
                     fresh = generator.random((delay.uniforms, 1))
                     delays[i] = delay_from_uniforms("gamma", values, fresh)[0]
         return delays
 
-    def choose(self, plan: EventPlan, cells: np.ndarray, local: np.ndarray, rows: np.ndarray,
-               times: np.ndarray) -> np.ndarray:
-        """Choose a branch in each of ``rows`` and schedule it; return the events chosen (-1: none)."""
+    def probabilities(self, plan: EventPlan, group: _Group) -> tuple[list[Any], Any] | None:
+        """The probabilities of ``plan``'s branches in ``group`` (None: ``otherwise``) and their sum.
+
+        Returns None when failing replications were stopped: the others are evaluated again.
+        """
         event = plan.event
+        size = len(group.rows)
         probabilities: list[Any] = []
         total: Any = 0.0
         for branch in plan.branches:
             if branch.probability is None:
                 probabilities.append(None)
                 continue
-            p = self.evaluate(branch.probability, event, rows)
+            p = self.evaluate(branch.probability, event, group)
+            if len(group.rows) != size:
+                return None
             bad = np.logical_not((p >= -_TOLERANCE) & (p <= 1 + _TOLERANCE))
             if np.any(bad):
-                i = int(np.flatnonzero(np.broadcast_to(bad, rows.shape))[0])
+                i = self.failing(group, bad)
+                if i is None:
+                    return None
                 shown = float(p if np.ndim(p) == 0 else p[i])
-                raise self.fail(int(rows[i]), event, f"probability "
+                raise self.fail(int(group.rows[i]), event, f"probability "
                                 f"{branch.probability.formula.text!r} = {shown:g} is outside [0, 1]")
             probabilities.append(p)
             total = total + p
         over = total > 1 + _TOLERANCE
         if np.any(over):
-            i = int(np.flatnonzero(np.broadcast_to(over, rows.shape))[0])
+            i = self.failing(group, over)
+            if i is None:
+                return None
             listed = ", ".join(
                 f"{self.scenario.events[b.target].name}={float(p if np.ndim(p) == 0 else p[i]):.4g}"
                 for b, p in zip(plan.branches, probabilities, strict=True)
                 if p is not None and b.target is not None)
             value = float(total if np.ndim(total) == 0 else total[i])
-            raise self.fail(int(rows[i]), event,
+            raise self.fail(int(group.rows[i]), event,
                             f"choice probabilities sum to {value:.6g} > 1 ({listed})")
-        u = self.pool.take(self.offsets.take(cells) + plan.choose_column)
+        return probabilities, total
+
+    def choose(self, plan: EventPlan, group: _Group) -> np.ndarray:
+        """Choose a branch in each replication of ``group`` and schedule it; return the events
+        chosen (-1: none)."""
+        stops = self.stops
+        weighed = self.probabilities(plan, group)
+        while weighed is None:
+            weighed = self.probabilities(plan, group)
+        probabilities = weighed[0]
+        u = self.pool.take(self.offsets.take(group.cells) + plan.choose_column)
         targets = [-1 if b.target is None else b.target for b in plan.branches]
         weighted = [p for p in probabilities if p is not None]
         if all(np.ndim(p) == 0 for p in weighted):
@@ -508,8 +604,8 @@ class Chunk:
             remainder = targets[-1] if probabilities[-1] is None else -1
             chosen = np.array([*targets[:len(weighted)], remainder], dtype=np.intp).take(index)
         else:
-            chosen = np.full(len(rows), -1, dtype=np.intp)
-            undecided = np.ones(len(rows), dtype=bool)
+            chosen = np.full(len(group.rows), -1, dtype=np.intp)
+            undecided = np.ones(len(group.rows), dtype=bool)
             cumulative: Any = 0.0
             for target, p in zip(targets, probabilities, strict=True):
                 if p is None:
@@ -522,31 +618,58 @@ class Chunk:
         for target, schedule in plan.chosen.items():
             picked = np.flatnonzero(chosen == target)
             if len(picked):
-                cells_, local_, rows_, times_ = _select(picked, cells, local, rows, times)
-                self.schedule(local_, self.due(schedule, cells_, rows_, times_), target,
-                              len(plan.then))
+                branch = group.select(picked)
+                due = self.due(schedule, branch)
+                self.schedule(branch.local, due, target, len(plan.then))
+        if self.stops != stops:
+            # Failing delays of the chosen successors stopped some: the rest goes on without them.
+            kept = np.flatnonzero(self.alive.take(group.local))
+            group.keep(kept)
+            chosen = chosen.take(kept)
         return chosen
 
-    def repeat(self, plan: EventPlan, cells: np.ndarray, local: np.ndarray, rows: np.ndarray,
-               times: np.ndarray) -> None:
+    def repeat(self, plan: EventPlan, group: _Group) -> None:
         event = plan.event
         if plan.repeat_max is not None:
-            again = self.occurrences[event.index].take(rows) < plan.repeat_max
+            again = self.occurrences[event.index].take(group.rows) < plan.repeat_max
             if not again.all():
-                cells, local, rows, times = _select(np.flatnonzero(again), cells, local, rows,
-                                                    times)
-        if plan.repeat_condition is not None and len(rows):
-            again = self.truth(plan.repeat_condition, event, rows)
+                group = group.select(np.flatnonzero(again))
+        if plan.repeat_condition is not None and len(group.rows):
+            again = self.truth(plan.repeat_condition, event, group)
             if not again.all():
-                cells, local, rows, times = _select(np.flatnonzero(again), cells, local, rows,
-                                                    times)
-        if len(rows):
+                group = group.select(np.flatnonzero(again))
+        if len(group.rows):
             assert plan.repeat_every is not None
-            delays = self.draw(plan.repeat_every, plan.repeat_column, cells, rows)
-            self.schedule(local, times + delays, event.index,
+            delays = self.draw(plan.repeat_every, plan.repeat_column, group)
+            self.schedule(group.local, group.times + delays, event.index,
                           len(plan.then) + bool(plan.branches))
 
 
-def _select(positions: np.ndarray, *arrays: np.ndarray) -> tuple[np.ndarray, ...]:
-    """The entries at ``positions`` of each array (one index computation for them all)."""
-    return tuple(array.take(positions) for array in arrays)
+class _Group:
+    """Replications firing one event together.
+
+    ``cells`` are their columns in the iteration's uniforms, ``local`` their
+    columns in the pending table, ``rows`` their chunk rows (ascending) and
+    ``times`` the due times of the instances that fire.
+    """
+
+    __slots__ = ("cells", "local", "rows", "times")
+
+    def __init__(self, cells: np.ndarray, local: np.ndarray, rows: np.ndarray,
+                 times: np.ndarray) -> None:
+        self.cells = cells
+        self.local = local
+        self.rows = rows
+        self.times = times
+
+    def select(self, positions: np.ndarray) -> _Group:
+        """The replications at ``positions``, as a group of their own."""
+        return _Group(self.cells.take(positions), self.local.take(positions),
+                      self.rows.take(positions), self.times.take(positions))
+
+    def keep(self, positions: np.ndarray) -> None:
+        """Keep only the replications at ``positions``."""
+        self.cells = self.cells.take(positions)
+        self.local = self.local.take(positions)
+        self.rows = self.rows.take(positions)
+        self.times = self.times.take(positions)
