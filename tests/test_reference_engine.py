@@ -136,8 +136,8 @@ def test_an_event_at_exactly_the_horizon_does_not_fire() -> None:
     record = replicate("""
         state: {hit: false}
         events:
-          before: {at: 99.999}
-          at_horizon: {at: 100, set: {hit: true}}
+          before: {at: 99.999, then: [at_horizon]}
+          at_horizon: {after: 0.001, set: {hit: true}}
         outcomes:
           reached: {event: at_horizon}
     """)
@@ -484,7 +484,8 @@ def test_runaways_are_counted_in_the_summary() -> None:
 # -- integer state and the ladder ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("variable", "value"), [("count", "count + 0.5"), ("level", "1.5")])
+@pytest.mark.parametrize(("variable", "value"), [("count", "count + 0.5"),
+                                                 ("level", "level + 1.5")])
 def test_integer_updates_must_be_whole_numbers(variable: str, value: str) -> None:
     """Setting an integer variable (or `level`) to a fraction raises SimulationError."""
     with pytest.raises(escalate.SimulationError,

@@ -57,6 +57,7 @@ COMPACT_LADDER = (
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _RESERVED_NAMES = set(FUNCTIONS) | KEYWORDS | {NOW}
 _TOLERANCE = 1e-9  # the engines' tolerance on probabilities
+_MAX_HORIZON = 1e6  # days (docs/limits.md)
 #: delay arguments that are not times (so may be written as percentages)
 _SCALE_FREE_ARGUMENTS = ("shape", "sigma")
 
@@ -77,6 +78,7 @@ class _Compiler:
         self.point: list[Any] = []
         self.parameter_names: frozenset[str] = frozenset()
         self.out_of_range: set[str] = set()
+        self.ladder_size = 0
 
     # -- reporting -------------------------------------------------------------------------
 
@@ -185,6 +187,23 @@ class _Compiler:
                 return None
         return result
 
+    def check_update(self, path: PathKey, variable: str, formula: Formula,
+                     integer: bool) -> None:
+        """Refuse an update over parameters alone whose value the variable cannot take."""
+        value = self.at_point(path, formula)
+        if not isinstance(value, float) or isinstance(formula.constant(), bool):
+            return
+        shown = (f"{formula.text!r} = {value:g} {self.reading([formula])}"
+                 if formula.tree.names() else f"{value:g}")
+        if integer and not (math.isfinite(value) and value == round(value)):
+            self.problem(path, f"{variable} holds whole numbers, but {shown} is not one",
+                         "levels are the ladder's rungs: whole numbers from 0"
+                         if variable == "level"
+                         else "round it, or start the variable at a decimal such as 0.0")
+        elif variable == "level" and not 0 <= value < self.ladder_size:
+            self.problem(path, f"level {shown} is outside the ladder (0 to "
+                         f"{self.ladder_size - 1})", "levels are the ladder's rungs, from 0")
+
     def at_point(self, path: PathKey, formula: Formula) -> float | bool | None:
         """The value of a formula over parameters alone, at their values (None otherwise).
 
@@ -275,7 +294,7 @@ class _Compiler:
             self.check_range(path, name, value, parameter.range)
             if len(self.problems) > reported:
                 self.out_of_range.add(name)  # reported once, not again where it is read
-            uncertainty = self.uncertainty(path, parameter, value)
+            uncertainty = self.uncertainty(path, parameter, value, held=overridden)
             uncertain.append(None if overridden else uncertainty)
             self.check_sources((*path, "source"), parameter.source)
             names.append(name)
@@ -328,8 +347,10 @@ class _Compiler:
             self.problem((*path, "value"), f"{name} = {value!r} is outside its range "
                          f"[{low:g}, {high:g}]")
 
-    def uncertainty(self, path: PathKey, parameter: model.Parameter,
-                    value: Any) -> distributions.UncertainParameter | None:
+    def uncertainty(self, path: PathKey, parameter: model.Parameter, value: Any, *,
+                    held: bool = False) -> distributions.UncertainParameter | None:
+        """The parameter's distribution, checked; ``held`` when an override fixes its value
+        (which its 90% interval then need not contain)."""
         if parameter.ci90 is not None and parameter.uncertainty is not None:
             self.problem(path, "give either `ci90` or `uncertainty`, not both")
             return None
@@ -340,6 +361,12 @@ class _Compiler:
             low, high = (self.constant((*path, "ci90", i), v)
                          for i, v in enumerate(parameter.ci90))
             if low is None or high is None:
+                return None
+            if not held and low < high and not low <= value <= high:
+                self.problem((*path, "value"), f"the value {value:g} lies outside its own 90% "
+                             f"interval [{low:g}, {high:g}]",
+                             "a 90% interval holds the most likely value: correct the value "
+                             "or widen `ci90`")
                 return None
             try:
                 return distributions.fit_ci90(low, high, value)
@@ -431,6 +458,10 @@ class _Compiler:
             else:
                 if at < 0:
                     self.problem((*path, "at"), f"`at` is {at:g} days, before the start")
+                elif 0 < horizon <= _MAX_HORIZON and at >= horizon:  # (else reported)
+                    self.problem((*path, "at"), f"`at` is day {at:g}, not before the horizon "
+                                 f"(day {horizon:g}), so the event would never happen",
+                                 "move it before the horizon, or lengthen `horizon`")
         delay = self.delay((*path, "after"), event.after) if event.after is not None else None
         guard = None
         if event.when is not None:
@@ -450,8 +481,9 @@ class _Compiler:
             want = self.types[variable]
             formula = self.formula(where, value, want)
             if formula is not None:
-                updates.append(Update(self.slots[variable], variable, formula,
-                                      self.integer_slots[self.slots[variable]]))
+                integer = self.integer_slots[self.slots[variable]]
+                self.check_update(where, variable, formula, integer)
+                updates.append(Update(self.slots[variable], variable, formula, integer))
         then = self.references((*path, "then"), event.then, index)
         branches = []
         if event.choose is not None:
@@ -556,6 +588,8 @@ class _Compiler:
                 if formula is not None:
                     compiled.append(CompiledOutcome(name, label, "when", condition=formula))
             elif outcome.terminal is not None:
+                if outcome.terminal in self.broken.get("terminals", ()):
+                    continue  # an event with a shape error ends with it (reported there)
                 if outcome.terminal not in terminals:
                     self.problem((*path, "terminal"), f"no event ends with {outcome.terminal!r}",
                                  did_you_mean(outcome.terminal, terminals, kind="terminals"))
@@ -584,10 +618,11 @@ class _Compiler:
         else:
             if not horizon > 0:
                 self.problem(("horizon",), f"the horizon must be positive, found {horizon:g} days")
-            elif horizon > 1e6:
+            elif horizon > _MAX_HORIZON:
                 self.problem(("horizon",), f"a horizon of {horizon:g} days is beyond the limit "
                              "of 1,000,000 days", "see docs/limits.md")
         ladder = self.ladder()
+        self.ladder_size = len(ladder)
         state_names, state_initial, state_integer = self.state(ladder)
         parameter_names, parameter_values, uncertainty = self.parameters()
         names = [*state_names, *parameter_names, NOW]

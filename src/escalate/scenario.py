@@ -110,6 +110,12 @@ def _problems_beyond(error: ValidationError, data: dict[str, Any],
             pruned.pop(top, None)
         else:
             return []
+    events = data.get("events")
+    if isinstance(events, dict):
+        # The terminals those events end with exist, though the events are left out.
+        broken["terminals"] = {event["end"] for name, event in events.items()
+                               if name in broken["events"] and isinstance(event, dict)
+                               and isinstance(event.get("end"), str)}
     for section, names in broken.items():
         if names and isinstance(data.get(section), dict):
             pruned[section] = {k: v for k, v in data[section].items() if k not in names}
