@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import subprocess
@@ -276,3 +277,18 @@ def test_an_engine_that_cannot_run_the_scenario_is_refused_before_anything_runs(
     with pytest.raises(UsageError, match=re.escape(WIDE_FAN_OUT_REFUSED)):
         escalate.sweep(wide, VARY, replications=10, engine="batch", out=tmp_path / "sweep")
     assert not (tmp_path / "sweep").exists()
+
+
+def test_operations_on_a_table_share_its_manifest_rather_than_copy_it(
+        border: escalate.Scenario, tmp_path: Path) -> None:
+    """pandas copies attrs deeply into every result; the manifest (tens of kilobytes) is
+    shared instead, and stays a JSON-ready dict."""
+    for table in (escalate.sweep(border, {"p_retaliate": "0.1,0.3"}, replications=20, seed=1),
+                  escalate.sweep(border, {"p_retaliate": "0.1,0.3"}, replications=20, seed=1,
+                                 out=tmp_path / "sweep"),
+                  escalate.load_sweep(tmp_path / "sweep")):
+        manifest = table.attrs["manifest"]
+        derived = table[table["strike_p"] >= 0].head(1)
+        assert derived.attrs["manifest"] is manifest
+        assert copy.deepcopy(table.attrs)["manifest"] is manifest
+        assert json.loads(json.dumps(manifest))["format"] == "escalate-sweep/1"

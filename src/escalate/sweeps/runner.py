@@ -419,11 +419,11 @@ def frame_of(report: SweepReport) -> Any:
         import pandas as pd
     except ImportError as exc:
         raise UsageError("sweep tables need pandas: pip install 'escalate[sweep]'") from exc
-    from .table import columns, row_values
+    from .table import SharedManifest, columns, row_values
 
     header = columns(report.design.names, report.outcomes)
     rows = [row_values(result, len(report.outcomes)) for result in report.rows or ()]
     frame = pd.DataFrame(rows, columns=header)
     frame = frame.astype(dict.fromkeys(header[len(report.design.names) + 4:], float))
-    frame.attrs["manifest"] = report.manifest
+    frame.attrs["manifest"] = SharedManifest(report.manifest)
     return frame

@@ -28,6 +28,7 @@ __all__ = [
     "OUTCOME_FIELDS",
     "PARQUET",
     "TABLE",
+    "SharedManifest",
     "TableWriter",
     "Tally",
     "columns",
@@ -42,6 +43,22 @@ TABLE = "points.csv"
 PARQUET = "points.parquet"
 OUTCOME_FIELDS = ("p", "lo", "hi", "median_day", "p05_day", "p95_day")
 _BATCH = 8192
+
+
+class SharedManifest(dict[str, Any]):
+    """A sweep's manifest as a table's ``DataFrame.attrs["manifest"]`` holds it.
+
+    pandas copies ``attrs`` deeply into the result of every operation on the
+    table; a manifest (some 30 KB with the resolved scenario) made each one
+    several times slower.  Copies of this dict are the dict itself, shared by
+    the table and everything derived from it: treat it as read-only.
+    """
+
+    def __copy__(self) -> SharedManifest:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> SharedManifest:
+        return self
 
 
 def columns(names: Sequence[str], outcomes: Sequence[str]) -> list[str]:
@@ -313,5 +330,5 @@ def load_sweep(directory: str | Path) -> Any:
         raise OutputError(f"{directory} holds no points table yet (status "
                           f"{manifest.get('status')}, {done} points done); finish the sweep "
                           "with `escalate sweep ... --resume`")
-    frame.attrs["manifest"] = manifest
+    frame.attrs["manifest"] = SharedManifest(manifest)
     return frame
