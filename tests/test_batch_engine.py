@@ -204,7 +204,7 @@ def test_rules_without_chance_give_the_reference_records(body: str) -> None:
 
 
 def test_more_pending_instances_than_the_table_holds_run_on_the_reference_engine() -> None:
-    """Beyond the table's largest size the chunk falls back, and says so; nothing is dropped."""
+    """Beyond the table's largest size the block falls back, and says so; nothing is dropped."""
     count = MAX_CAPACITY + 20
     scenario = compile_text(f"""
         events:

@@ -2,12 +2,16 @@
 
 Blocks of 1,024 replications are simulated whole, so a block holds
 replications nobody asked for.  A run-time error in one of those stops it
-where it fails without failing the run: a replication's record depends on the
-seed and its index, not on the range of the run, its chunks or how it is split.
+where it fails without failing the run, and a block that outgrows the pending
+table runs on the reference engine whatever chunk it falls in: either way a
+replication's record depends on the seed and its index, not on the range of
+the run, its chunks or how it is split.
 """
 
 from __future__ import annotations
 
+import functools
+import itertools
 import re
 from typing import Any
 
@@ -16,9 +20,10 @@ import pytest
 
 import escalate
 from escalate.compiled import CompiledScenario
-from escalate.engine.batch import BLOCK_SIZE, BatchEngine
+from escalate.engine.batch import BLOCK_SIZE, BatchEngine, Overflow
 from escalate.engine.chunk import Chunk
 from escalate.engine.records import ReplicationRecord
+from escalate.montecarlo import runner as runner_module
 from escalate.montecarlo.runner import RunResult, run
 from escalate.montecarlo.seeding import BlockStreams
 from escalate.workflow import trace
@@ -105,6 +110,7 @@ def test_the_engine_raises_only_for_the_range_it_is_asked_for() -> None:
     terminals = engine.scenario.terminals
     (chunk,) = engine.run(BlockStreams(1), 0, 5)
     (expected,) = twin.run(BlockStreams(1), 0, 5)
+    assert isinstance(chunk, Overflow) is isinstance(expected, Overflow) is False
     assert repr(list(chunk.records(terminals))) == repr(list(expected.records(terminals)))
     with pytest.raises(escalate.SimulationError) as raised:
         list(engine.run(BlockStreams(1), 21, 1))
@@ -283,3 +289,120 @@ def test_a_replication_stopped_by_its_chosen_successor_goes_no_further(
     repeated.clear()
     Chunk(BatchEngine(scenario), BlockStreams(7), 0, 1, asked=(0, 0)).run()
     assert repeated == []
+
+
+# -- a block that outgrows the pending table ---------------------------------------------------------
+
+# Eight instances a day for ten days, each pending for about 9.5 days: about 50 pending,
+# and more than the table's 64 in a few replications.  With seed 3, blocks 0, 5 and 6 of
+# the first eight have one.
+FANOUT = """\
+escalate: 1
+name: fanout
+horizon: 1000
+events:
+  daily: {at: 0, repeat: {every: 1, max: 10}, then: [x, x, x, x, x, x, x, x]}
+  x: {after: {exponential: {mean: 9.5}}}
+outcomes:
+  late: {when: "now > 12"}
+"""
+FANOUT_SEED = 3
+OVERFLOWING = [(0, BLOCK_SIZE), (5 * BLOCK_SIZE, 7 * BLOCK_SIZE)]
+FANOUT_COUNT = 8 * BLOCK_SIZE
+
+
+@pytest.fixture(scope="module")
+def fanout() -> escalate.Scenario:
+    return escalate.loads(FANOUT)
+
+
+@pytest.fixture(scope="module")
+def fanout_run(fanout: escalate.Scenario) -> RunResult:
+    return run(fanout, replications=FANOUT_COUNT, seed=FANOUT_SEED, engine="batch")
+
+
+def test_only_the_blocks_that_overflow_run_on_the_reference_engine(
+        fanout: escalate.Scenario, fanout_run: RunResult) -> None:
+    """Blocks 0, 5 and 6 run on the reference engine, the others on the batch engine; the
+    reason says which replications."""
+    assert fanout_run.engine == "batch"
+    assert ("replications 0-1023, 5120-7167 ran on the reference engine (3,072 of 8,192"
+            in fanout_run.engine_reason)
+    for low, high in OVERFLOWING:
+        reference = run(fanout, first=low, replications=high - low, seed=FANOUT_SEED,
+                        engine="reference")
+        assert_same_rows(reference.arrays, fanout_run.arrays, slice(low, high))
+    between = run(fanout, first=BLOCK_SIZE, replications=4 * BLOCK_SIZE, seed=FANOUT_SEED,
+                  engine="batch")
+    assert between.engine_reason == "asked for"
+    assert_same_rows(between.arrays, fanout_run.arrays, slice(BLOCK_SIZE, 5 * BLOCK_SIZE))
+
+
+def test_the_reason_joins_neighbouring_blocks_across_chunks(
+        fanout: escalate.Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Blocks 5 and 6 in chunks of their own are still one range of the reason."""
+    monkeypatch.setattr(runner_module, "BatchEngine", functools.partial(BatchEngine,
+                                                                         chunk_blocks=1))
+    result = run(fanout, first=5000, replications=2500, seed=FANOUT_SEED, engine="batch")
+    assert "; replications 5120-7167 ran on the reference engine (2,048 of 2,500" in \
+        result.engine_reason
+
+
+def test_the_reason_lists_a_few_ranges_and_counts_the_others(
+        fanout: escalate.Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Beyond its limit of ranges, the reason says how many there are."""
+    monkeypatch.setattr(runner_module, "_FALLBACK_RANGES", 1)
+    result = run(fanout, first=1000, replications=4200, seed=FANOUT_SEED, engine="batch")
+    assert "; replications 1000-1023, ... (2 ranges) ran on the reference engine (104 of " \
+        "4,200" in result.engine_reason
+
+
+def test_a_run_split_anywhere_gives_the_rows_of_the_whole_run(
+        fanout: escalate.Scenario, fanout_run: RunResult) -> None:
+    """Pieces that start inside, before or after the overflowing blocks give the whole
+    run's rows, whatever chunk each block falls in."""
+    cuts = [0, 500, 1500, 5000, 5600, 6500, 7500, FANOUT_COUNT]
+    for first, stop in itertools.pairwise(cuts):
+        piece = run(fanout, first=first, replications=stop - first, seed=FANOUT_SEED,
+                    engine="batch")
+        assert_same_rows(piece.arrays, fanout_run.arrays, slice(first, stop))
+
+
+def test_the_engine_hands_back_the_same_blocks_whatever_its_chunks(
+        fanout: escalate.Scenario) -> None:
+    """One chunk or one chunk per block: the same records, the same blocks handed back."""
+    def pieces(chunk_blocks: int) -> list[Any]:
+        engine = BatchEngine(fanout.compiled, chunk_blocks=chunk_blocks)
+        return list(engine.run(BlockStreams(FANOUT_SEED), 500, 7000))
+
+    whole, single = pieces(64), pieces(1)
+    assert [(p.first, p.stop) for p in whole if isinstance(p, Overflow)] == [
+        (500, 1024), (5120, 7168)]
+    assert [(p.first, p.stop) for p in single if isinstance(p, Overflow)] == [
+        (500, 1024), (5120, 6144), (6144, 7168)]
+    terminals = fanout.compiled.terminals
+
+    def records(found: list[Any]) -> list[ReplicationRecord]:
+        return [r for p in found if not isinstance(p, Overflow)
+                for r in p.records(terminals)]
+
+    assert repr(records(whole)) == repr(records(single))
+    assert [r.index for r in records(whole)] == [*range(1024, 5120), *range(7168, 7500)]
+
+
+@pytest.mark.parametrize("replication", [500, 3000, 6000, 7500])
+def test_a_trace_tells_the_row_of_the_run(fanout: escalate.Scenario, fanout_run: RunResult,
+                                          replication: int) -> None:
+    """A trace on the batch engine is the run's row, from the engine that made it."""
+    record, _, engine = trace(fanout, seed=FANOUT_SEED, replication=replication,
+                              engine="batch")
+    overflowing = any(low <= replication < high for low, high in OVERFLOWING)
+    assert engine == ("reference" if overflowing else "batch")
+    row = fanout_run.arrays
+    assert record.terminal == row["terminal"][replication]
+    assert record.end_time == row["end_day"][replication]
+    assert record.events_fired == row["events_fired"][replication]
+    assert record.max_level == row["max_level"][replication]
+    late = row["late_day"][replication]
+    assert record.outcome_times[0] == late or (np.isnan(late)
+                                               and np.isnan(record.outcome_times[0]))

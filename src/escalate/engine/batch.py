@@ -13,29 +13,45 @@ Blocks are always simulated whole, the replications not asked for being
 dropped from the results, so that a replication's numbers depend on the
 seed, its index and the scenario only, never on how a run is split into
 chunks, workers or shards.  They are not the reference engine's numbers,
-which come from streams keyed by replication.  For the same reason only a
-replication asked for can fail a run: one that is not is stopped where it
-fails.
+which come from streams keyed by replication.  For the same reason, what
+cannot run on the batch engine is decided per block: only a replication
+asked for can fail a run (one that is not is stopped where it fails), and a
+block one of whose replications outgrows the pending table is handed back
+as an :class:`Overflow`, whatever chunk it is in.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy as np
 
 from ..compiled import CompiledScenario
 from .chunk import BLOCK_SIZE, BlockStreamSource, Chunk
-from .pending import CapacityError
+from .pending import MAX_CAPACITY, CapacityError
 from .plan import Compiled, EventPlan, build_plans
 from .records import ChunkRecords, ReplicationRecord
 from .vectorized import compile_vectorized
 
-__all__ = ["BLOCK_SIZE", "CHUNK_BLOCKS", "BatchEngine", "BlockStreamSource"]
+__all__ = ["BLOCK_SIZE", "CHUNK_BLOCKS", "BatchEngine", "BlockStreamSource", "Overflow"]
 
 #: blocks simulated together: memory stays flat whatever the number of replications
 CHUNK_BLOCKS = 64
+
+
+@dataclass(frozen=True, slots=True)
+class Overflow:
+    """Replications ``first`` to ``stop - 1``, which the batch engine could not run.
+
+    Their blocks each hold a replication with more pending instances than the
+    pending table holds (:data:`~escalate.engine.pending.MAX_CAPACITY`); the
+    caller runs them another way.
+    """
+
+    first: int
+    stop: int
 
 
 class BatchEngine:
@@ -69,14 +85,16 @@ class BatchEngine:
         self.order_dtype = (np.int32 if (scenario.max_events + 1) * successors + len(scenario.roots)
                             < 2**31 else np.int64)
 
-    def run(self, streams: BlockStreamSource, first: int, count: int) -> Iterator[ChunkRecords]:
-        """Yield the records of replications ``first`` to ``first + count - 1``, a chunk at a time.
+    def run(self, streams: BlockStreamSource, first: int,
+            count: int) -> Iterator[ChunkRecords | Overflow]:
+        """Yield the results of replications ``first`` to ``first + count - 1``, in order.
 
-        Whole blocks are simulated and the replications outside the range left
-        out of the records.  Raises :class:`SimulationError` when a replication
-        of the range fails, naming the first failing one of its chunk, and
-        :class:`~escalate.engine.pending.CapacityError` (with the end of the
-        chunk's range) when one has too many pending instances.
+        Whole blocks are simulated, a chunk at a time, and the replications
+        outside the range left out of the records.  The replications of a
+        block that outgrows the pending table come as an :class:`Overflow`
+        between the records of the others.  Raises :class:`SimulationError`
+        when a replication of the range fails, naming the first failing one of
+        its chunk.
         """
         stop = first + count
         block = first // BLOCK_SIZE
@@ -85,24 +103,49 @@ class BatchEngine:
             blocks = min(self.chunk_blocks, last + 1 - block)
             start = block * BLOCK_SIZE
             low, high = max(first, start) - start, min(stop, start + blocks * BLOCK_SIZE) - start
-            try:
-                records = Chunk(self, streams, block, blocks, asked=(low, high)).run()
-            except CapacityError as exc:
-                exc.stop = min(stop, start + blocks * BLOCK_SIZE)
-                raise
-            yield records if (low, high) == (0, len(records)) else records.select(low, high)
+            chunk = Chunk(self, streams, block, blocks, asked=(low, high))
+            records = chunk.run()
+            if not chunk.overflowed:
+                yield records if (low, high) == (0, len(records)) else records.select(low, high)
+            else:
+                yield from _pieces(records, low, high, chunk.overflowed)
             block += blocks
 
     def trace(self, streams: BlockStreamSource, replication: int) -> ReplicationRecord:
         """Replication ``replication`` with its event log: the same numbers as in any run.
 
         Its block is simulated whole, as in a run, and the log kept for it alone.
-        Raises what :meth:`run` raises.
+        Raises :class:`SimulationError` when it fails, and
+        :class:`~escalate.engine.pending.CapacityError` when its block outgrows
+        the pending table (a run gives it to the reference engine).
         """
         block = replication // BLOCK_SIZE
         row = replication - block * BLOCK_SIZE
         chunk = Chunk(self, streams, block, 1, asked=(row, row + 1), log_row=row)
         records = chunk.run()
-        offset = replication - records.first
-        (record,) = records.select(offset, offset + 1).records(self.scenario.terminals)
+        if chunk.overflowed:
+            error = CapacityError(f"more than {MAX_CAPACITY} pending instances in a "
+                                  f"replication of block {block}")
+            error.stop = (block + 1) * BLOCK_SIZE
+            raise error
+        (record,) = records.select(row, row + 1).records(self.scenario.terminals)
         return dataclasses.replace(record, log=tuple(chunk.log or ()))
+
+
+def _pieces(records: ChunkRecords, low: int, high: int,
+            overflowed: set[int]) -> Iterator[ChunkRecords | Overflow]:
+    """Rows ``low`` to ``high - 1`` of a chunk's records, without the blocks that overflowed.
+
+    Consecutive blocks of one kind come together: records for those that ran,
+    an :class:`Overflow` for those that did not.
+    """
+    first = records.first
+    position = low
+    while position < high:
+        overflowing = (first + position) // BLOCK_SIZE in overflowed
+        end = position
+        while end < high and ((first + end) // BLOCK_SIZE in overflowed) == overflowing:
+            end = min(high, (end // BLOCK_SIZE + 1) * BLOCK_SIZE)
+        yield (Overflow(first + position, first + end) if overflowing
+               else records.select(position, end))
+        position = end

@@ -17,7 +17,10 @@ A chunk simulates whole blocks but reports only the rows asked for.  A run-time
 error in a replication asked for raises :class:`SimulationError`; one in a
 replication not asked for stops that replication where it fails, whether or
 not it is asked for elsewhere, so that it never fails a run it is no part of
-and the other replications of its block see the same stream either way.
+and the other replications of its block see the same stream either way.  A
+block one of whose replications has more pending instances than the table
+holds is stopped whole and listed in :attr:`Chunk.overflowed`, for its
+replications to run another way.
 
 Randomness: a chunk is made of whole blocks of :data:`BLOCK_SIZE`
 replications, and every block has its own streams
@@ -43,7 +46,7 @@ from ..distributions import (
     invalid_delay_arguments,
 )
 from ..errors import SimulationError
-from .pending import PendingTable
+from .pending import CapacityError, PendingTable
 from .plan import Compiled, DelayPlan, EventPlan, SchedulePlan
 from .records import ChunkRecords, LogEntry
 from .vectorized import VectorEvaluationError
@@ -112,8 +115,11 @@ class Chunk:
         self.iteration = 0
         self.pool = np.empty(0)
         self.offsets = np.empty(0, dtype=np.intp)
+        self.active = np.arange(count)  # per table column: its chunk row
         self.alive = np.ones(count, dtype=bool)  # per table column: still running
         self.stops = 0  # times failing replications not asked for were stopped
+        #: blocks stopped because a replication outgrew the pending table
+        self.overflowed: set[int] = set()
         # Instances scheduled during an iteration go into the table together at its end
         # (no firing can see them before), grouped by their place in a firing's sequence
         # of schedulings, so that each replication's go in in order.
@@ -270,6 +276,7 @@ class Chunk:
         ``active`` holds the chunk row of each column of the pending table;
         columns of replications that stopped are dropped once they are many.
         """
+        self.active = active
         times, events = self.pending.pop()
         horizon = self.scenario.horizon
         alive = self.alive
@@ -333,12 +340,28 @@ class Chunk:
             entries = places[place]
             if len(entries) == 1:
                 columns, times, event, _ = entries[0]
-                self.pending.push(columns, times, event)
+                self.push(columns, times, event)
             else:
-                self.pending.push(np.concatenate([e[0] for e in entries]),
-                                  np.concatenate([e[1] for e in entries]),
-                                  np.concatenate([np.full(len(e[0]), e[2], dtype=dtype)
-                                                  for e in entries]))
+                self.push(np.concatenate([e[0] for e in entries]),
+                          np.concatenate([e[1] for e in entries]),
+                          np.concatenate([np.full(len(e[0]), e[2], dtype=dtype)
+                                          for e in entries]))
+
+    def push(self, columns: np.ndarray, times: np.ndarray, event: int | np.ndarray) -> None:
+        """Put instances into the table; stop the blocks of replications that have no room left."""
+        try:
+            self.pending.push(columns, times, event)
+        except CapacityError:
+            full = self.pending.free.take(columns) == 0
+            # The block is stopped whole, so that it runs elsewhere whatever the chunk.
+            overflowing = self.active.take(columns[full & self.alive.take(columns)])
+            for block in np.unique(overflowing // BLOCK_SIZE).tolist():
+                low, high = np.searchsorted(self.active, self.block_starts[block:block + 2])
+                self.alive[low:high] = False
+                self.overflowed.add(self.block + block)
+            room = np.flatnonzero(~full)
+            self.pending.push(columns.take(room), times.take(room),
+                              event if np.ndim(event) == 0 else np.take(event, room))
 
     def schedule(self, local: np.ndarray, times: np.ndarray, event: int, place: int) -> None:
         """Schedule ``event`` at ``times`` in the table columns ``local``, at the iteration's end.

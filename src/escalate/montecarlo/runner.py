@@ -23,8 +23,7 @@ import numpy as np
 
 from ..compiled import CompiledScenario
 from ..distributions import draw_uncertain
-from ..engine.batch import BatchEngine
-from ..engine.pending import CapacityError
+from ..engine.batch import BLOCK_SIZE, BatchEngine, Overflow
 from ..engine.records import ChunkRecords, ReplicationRecord
 from ..engine.reference import ReferenceEngine
 from ..engine.selection import choose_engine
@@ -46,6 +45,8 @@ __all__ = ["RecordSink", "ReplicationTable", "RunResult", "check_callback", "che
            "normalize_overrides", "run"]
 
 MAX_REPLICATIONS = 10**9
+# replication ranges that ran on the reference engine listed in engine_reason at most
+_FALLBACK_RANGES = 20
 
 
 class RecordSink(Protocol):
@@ -380,50 +381,58 @@ def _run_batch(compiled: CompiledScenario, seed: int, first: int, count: int,
                progress: Callable[[int], None] | None) -> str:
     """Run replications on the batch engine into ``aggregator``; return a note on fallbacks.
 
-    A chunk whose replications outgrow the batch engine's pending table runs on
-    the reference engine instead (recorded in the note), never dropped.
+    The replications of a block that outgrows the batch engine's pending table
+    run on the reference engine instead (recorded in the note), never dropped;
+    the other blocks run on the batch engine, whatever the range asked for.
     """
     engine = BatchEngine(compiled, uncertainty=uncertainty)
     streams = BlockStreams(seed, point)
-    position, stop = first, first + count
     fallback: list[tuple[int, int]] = []
-    while position < stop:
-        try:
-            for chunk in engine.run(streams, position, stop - position):
-                paths, path_of, counts = chunk.paths()
-                aggregator.add_arrays(
-                    outcome_times=chunk.outcome_times, max_levels=chunk.max_level,
-                    final_levels=chunk.final_level, terminals=chunk.terminal,
-                    end_times=chunk.end_time, events_fired=chunk.events_fired,
-                    events_skipped=chunk.events_skipped,
-                    path_counts=list(zip(paths, counts.tolist(), strict=True)))
-                if table is not None:
-                    table.extend(chunk)
-                if sinks:
-                    for record in chunk.records(compiled.terminals, (paths, path_of)):
-                        for sink in sinks:
-                            sink.write(record)
-                if progress is not None:
-                    progress(len(chunk))
-                position = chunk.first + len(chunk)
-        except CapacityError as exc:
-            upto = min(stop, exc.stop if isinstance(exc.stop, int) else stop)
-            for record in iter_records(compiled, seed, position, upto - position, point=point,
-                                       uncertainty=uncertainty):
+    for piece in engine.run(streams, first, count):
+        if isinstance(piece, Overflow):
+            for record in iter_records(compiled, seed, piece.first, piece.stop - piece.first,
+                                       point=point, uncertainty=uncertainty):
                 aggregator.add(record)
                 if table is not None:
                     table.append(record)
                 for sink in sinks:
                     sink.write(record)
             if progress is not None:
-                progress(upto - position)
-            fallback.append((position, upto))
-            position = upto
+                progress(piece.stop - piece.first)
+            if fallback and fallback[-1][1] == piece.first:
+                fallback[-1] = (fallback[-1][0], piece.stop)
+            else:
+                fallback.append((piece.first, piece.stop))
+            continue
+        paths, path_of, counts = piece.paths()
+        aggregator.add_arrays(
+            outcome_times=piece.outcome_times, max_levels=piece.max_level,
+            final_levels=piece.final_level, terminals=piece.terminal,
+            end_times=piece.end_time, events_fired=piece.events_fired,
+            events_skipped=piece.events_skipped,
+            path_counts=list(zip(paths, counts.tolist(), strict=True)))
+        if table is not None:
+            table.extend(piece)
+        if sinks:
+            for record in piece.records(compiled.terminals, (paths, path_of)):
+                for sink in sinks:
+                    sink.write(record)
+        if progress is not None:
+            progress(len(piece))
+    return _fallback_note(fallback, count)
+
+
+def _fallback_note(fallback: Sequence[tuple[int, int]], count: int) -> str:
+    """What ran on the reference engine, for ``engine_reason`` (empty when nothing did)."""
     if not fallback:
         return ""
-    ranges = ", ".join(f"{low}-{high - 1}" for low, high in fallback)
-    return (f"; replications {ranges} ran on the reference engine (more pending "
-            "instances than the batch engine's table holds)")
+    shown = ", ".join(f"{low}-{high - 1}" for low, high in fallback[:_FALLBACK_RANGES])
+    if len(fallback) > _FALLBACK_RANGES:
+        shown += f", ... ({len(fallback):,} ranges)"
+    moved = sum(high - low for low, high in fallback)
+    return (f"; replications {shown} ran on the reference engine ({moved:,} of {count:,}: "
+            f"their blocks of {BLOCK_SIZE:,} have a replication with more pending instances "
+            "than the batch engine's table holds)")
 
 
 def merge(results: Sequence[RunResult]) -> Aggregator:
