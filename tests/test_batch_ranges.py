@@ -24,6 +24,7 @@ from escalate.engine.batch import BLOCK_SIZE, BatchEngine, Overflow
 from escalate.engine.chunk import Chunk
 from escalate.engine.records import ReplicationRecord
 from escalate.montecarlo import runner as runner_module
+from escalate.montecarlo.precision import run_to_precision
 from escalate.montecarlo.runner import RunResult, run
 from escalate.montecarlo.seeding import BlockStreams
 from escalate.workflow import trace
@@ -406,3 +407,15 @@ def test_a_trace_tells_the_row_of_the_run(fanout: escalate.Scenario, fanout_run:
     late = row["late_day"][replication]
     assert record.outcome_times[0] == late or (np.isnan(late)
                                                and np.isnan(record.outcome_times[0]))
+
+
+def test_an_adaptive_run_reports_what_fell_back_in_every_block(
+        fanout: escalate.Scenario, fanout_run: RunResult) -> None:
+    """Run to a precision in blocks of 2,048, the fallbacks of all four blocks are joined and
+    reported as the whole run's are, not those of the first block alone."""
+    adaptive = run_to_precision(fanout, precision=1e-6, block=2 * BLOCK_SIZE,
+                                max_replications=FANOUT_COUNT, seed=FANOUT_SEED, engine="batch")
+    assert adaptive.replications == FANOUT_COUNT
+    assert adaptive.fallback == fanout_run.fallback == ((0, BLOCK_SIZE),
+                                                        (5 * BLOCK_SIZE, 7 * BLOCK_SIZE))
+    assert adaptive.engine_reason == fanout_run.engine_reason

@@ -56,8 +56,8 @@ def first_true(flags: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 class CapacityError(OverflowError):
     """A replication has more pending instances than the table can hold.
 
-    ``stop`` is set by the engine: the end of the range of replications whose
-    chunk could not be run.
+    ``stop`` is set by the engine when it tells one replication (a trace): the
+    end of the block that could not be run, which the caller runs another way.
     """
 
     stop: int | None = None

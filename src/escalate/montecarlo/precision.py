@@ -26,7 +26,7 @@ from ..compiled import CompiledScenario
 from ..errors import UsageError
 from ..scenario import Scenario
 from .aggregate import Aggregator
-from .runner import MAX_REPLICATIONS, RecordSink, RunResult, run
+from .runner import MAX_REPLICATIONS, RecordSink, RunResult, fallback_note, join_ranges, run
 from .seeding import SeedLike, is_whole_number, normalize_seed
 from .stats import wilson_interval
 
@@ -107,16 +107,22 @@ def run_to_precision(
     first_block = run(scenario, replications=block, overrides=overrides, **options)
     total = Aggregator(first_block.scenario)
     total.merge(first_block.aggregator)
+    fallback = list(first_block.fallback)
     done = block
     while done < max_replications and half_width(total) > precision:
         size = min(block, max_replications - done)
         # Later blocks run exactly the scenario the first one compiled.
         result = run(first_block.scenario, replications=size, first=done, **options)
         total.merge(result.aggregator)
+        fallback += result.fallback
         done += size
     outcome, widest = widest_interval(total)
     report = {"target": precision, "achieved": widest, "outcome": outcome,
               "reached": widest <= precision, "replications": done, "block": block,
               "max_replications": max_replications}
+    # The first block's reason, with what fell back in every block rather than in it alone.
+    chosen = first_block.engine_reason.removesuffix(fallback_note(first_block.fallback, block))
+    joined = join_ranges(fallback)
     return RunResult(first_block.scenario, seed_value, done, 0, uncertainty, first_block.engine,
-                     total, engine_reason=first_block.engine_reason, precision=report)
+                     total, engine_reason=chosen + fallback_note(joined, done),
+                     fallback=tuple(joined), precision=report)

@@ -149,6 +149,9 @@ class RunResult:
     aggregator: Aggregator
     table: ReplicationTable | None = None
     engine_reason: str = ""
+    #: the replication ranges ``[first, stop)`` that ran on the reference engine instead
+    #: of the batch engine (blocks that outgrew its table), in order
+    fallback: tuple[tuple[int, int], ...] = ()
     #: how an adaptive run (:func:`~escalate.montecarlo.precision.run_to_precision`) ended
     precision: dict[str, Any] | None = None
 
@@ -353,10 +356,11 @@ def run(
     aggregator = Aggregator(compiled)
     table = ReplicationTable(compiled) if keep_replications else None
     if name == "batch":
-        reason += _run_batch(compiled, seed_value, first, replications, point, uncertainty,
-                             aggregator, table, sinks, progress)
+        fallback = _run_batch(compiled, seed_value, first, replications, point, uncertainty,
+                              aggregator, table, sinks, progress)
         return RunResult(compiled, seed_value, replications, first, uncertainty, name,
-                         aggregator, table, reason)
+                         aggregator, table, reason + fallback_note(fallback, replications),
+                         fallback=tuple(fallback))
     step = max(1, min(10_000, replications // 100))
     done = 0
     for record in iter_records(compiled, seed_value, first, replications, point=point,
@@ -378,8 +382,8 @@ def run(
 def _run_batch(compiled: CompiledScenario, seed: int, first: int, count: int,
                point: int | None, uncertainty: bool, aggregator: Aggregator,
                table: ReplicationTable | None, sinks: Sequence[RecordSink],
-               progress: Callable[[int], None] | None) -> str:
-    """Run replications on the batch engine into ``aggregator``; return a note on fallbacks.
+               progress: Callable[[int], None] | None) -> list[tuple[int, int]]:
+    """Run replications on the batch engine into ``aggregator``; return the ranges that fell back.
 
     The replications of a block that outgrows the batch engine's pending table
     run on the reference engine instead (recorded in the note), never dropped;
@@ -399,10 +403,7 @@ def _run_batch(compiled: CompiledScenario, seed: int, first: int, count: int,
                     sink.write(record)
             if progress is not None:
                 progress(piece.stop - piece.first)
-            if fallback and fallback[-1][1] == piece.first:
-                fallback[-1] = (fallback[-1][0], piece.stop)
-            else:
-                fallback.append((piece.first, piece.stop))
+            fallback = join_ranges([*fallback, (piece.first, piece.stop)])
             continue
         paths, path_of, counts = piece.paths()
         aggregator.add_arrays(
@@ -419,10 +420,21 @@ def _run_batch(compiled: CompiledScenario, seed: int, first: int, count: int,
                     sink.write(record)
         if progress is not None:
             progress(len(piece))
-    return _fallback_note(fallback, count)
+    return fallback
 
 
-def _fallback_note(fallback: Sequence[tuple[int, int]], count: int) -> str:
+def join_ranges(ranges: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Ranges ``[first, stop)`` in order, those that touch joined into one."""
+    joined: list[tuple[int, int]] = []
+    for low, high in sorted(ranges):
+        if joined and joined[-1][1] == low:
+            joined[-1] = (joined[-1][0], high)
+        else:
+            joined.append((low, high))
+    return joined
+
+
+def fallback_note(fallback: Sequence[tuple[int, int]], count: int) -> str:
     """What ran on the reference engine, for ``engine_reason`` (empty when nothing did)."""
     if not fallback:
         return ""
