@@ -141,6 +141,26 @@ def test_a_lost_worker_process_offers_a_resume_only_for_a_sweep_kept_on_disk(
         assert "resume" not in str(failure.value)
 
 
+def test_a_script_without_a_main_guard_is_told_what_its_workers_need(
+        border_file: Path, tmp_path: Path) -> None:
+    """Spawned workers import the user's script; without `if __name__ == "__main__":` they
+    die starting, and the error says why, naming the script."""
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "import escalate\n"
+        f"scenario = escalate.load({str(border_file)!r})\n"
+        "try:\n"
+        "    escalate.sweep(scenario, {'p_retaliate': '0.1,0.3,0.5'}, replications=20, seed=1,"
+        " workers=2)\n"
+        "except escalate.EscalateError as error:\n"
+        "    print(error)\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=120, check=False)
+    assert "a worker process died" in done.stdout, done.stderr[-2000:]
+    assert ("workers are started afresh and import unguarded.py; a script that runs a sweep "
+            'with workers must do so under `if __name__ == "__main__":`') in done.stdout
+
+
 def test_shards_partition_the_points() -> None:
     """Shard I of N takes every N-th point from I - 1; together the shards cover each point once."""
     parts = [list(shard_points(10, (i, 3))) for i in (1, 2, 3)]

@@ -12,11 +12,13 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol, Self
 
@@ -103,6 +105,16 @@ def _evaluate_installed(task: PointTask) -> PointResult:
     return evaluate_point(_installed, task)
 
 
+def _script_hint() -> str:
+    """When a user's script runs the sweep: the guard that spawned workers need."""
+    main = sys.modules.get("__main__")
+    script = Path(getattr(main, "__file__", None) or "")
+    if not script.name or script.name in ("escalate", "__main__.py"):
+        return ""  # the command line, or an interactive session
+    return (f" (hint: workers are started afresh and import {script.name}; a script that "
+            "runs a sweep with workers must do so under `if __name__ == \"__main__\":`)")
+
+
 class ProcessExecutor:
     """Runs the points on a pool of local worker processes (``--workers N``).
 
@@ -139,7 +151,8 @@ class ProcessExecutor:
                 for future in finished:
                     yield future.result()
         except BrokenProcessPool as exc:
-            raise SimulationError("a worker process died (out of memory?)") from exc
+            raise SimulationError(f"a worker process died (out of memory, or killed?)"
+                                  f"{_script_hint()}") from exc
 
     def __enter__(self) -> Self:
         return self
