@@ -164,6 +164,15 @@ def test_an_unknown_format_version_names_the_one_this_version_reads(tmp_path: Pa
                        "reads format 1 (hint: write `observed: 1`)")
 
 
+def test_true_is_not_format_version_one(tmp_path: Path) -> None:
+    """YAML's `true` equals 1 in Python; `observed: true` is refused as scenario files refuse
+    `escalate: true`."""
+    path = _observations_file(tmp_path, "observed: 1", "observed: true")
+    (problem,) = _problems(path)
+    assert problem.startswith(f"{path}:12:11: observed: ")
+    assert "the format version is a number (`observed: 1`)" in problem
+
+
 def test_a_misspelt_window_field_suggests_the_right_one(tmp_path: Path) -> None:
     """An unknown key in `window` is matched against the window's own fields."""
     path = _observations_file(tmp_path, "end: 2025-11-17}", "ending: 2025-11-17}")

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..errors import Diagnostic, ScenarioError, UsageError
 from ..spec.diagnose import diagnostics_from_validation
@@ -99,6 +99,14 @@ class Observations(_Strict):
     window: Window
     sources: list[ObservedSource] = Field(min_length=1)
     outcomes: dict[str, Observation] = Field(min_length=1)
+
+    @field_validator("observed", mode="before")
+    @classmethod
+    def _version_is_a_number(cls, value: Any) -> Any:
+        # YAML's `true` equals 1 in Python; a format version is written as a number.
+        if isinstance(value, bool):
+            raise ValueError("the format version is a number (`observed: 1`)")
+        return value
 
 
 def _check(observations: Observations, source_map: SourceMap) -> list[Diagnostic]:
