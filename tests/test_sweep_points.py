@@ -107,8 +107,21 @@ def test_varied_parameters_are_not_redrawn_in_two_level_runs() -> None:
 
 # -- every point at once, as each point alone ---------------------------------------------------
 
+#: a level set from a parameter, on a ladder of three rungs
+LEVELS = """\
+escalate: 1
+name: Levels
+horizon: 10
+ladder: [calm, tense, war]
+parameters:
+  jump: {value: 1}
+events:
+  up: {at: 0, set: {level: jump}}
+"""
+
 #: a choice probability and a delay given by expressions over x and y (PROBABILITY and MEAN
-#: are replaced), and a bounded parameter with a 90% interval, read by a choice and a delay
+#: are replaced), a bounded parameter with a 90% interval, read by a choice and a delay, and
+#: updates of a whole-number variable and of the level behind a guard over y
 PROBE = """\
 escalate: 1
 name: Probe
@@ -118,8 +131,10 @@ parameters:
   y: {value: 1}
   flag: {value: true}
   bounded: {value: 0.5, range: [0, 1], ci90: [0.2, 0.8]}
+state: {count: 0}
 events:
-  start: {at: 0, then: [decide]}
+  start: {at: 0, then: [decide, bump]}
+  bump: {when: "y > 0.5", set: {level: "floor(y)", count: "x * 2"}}
   decide:
     after: {exponential: {mean: "MEAN"}}
     choose: {a: "PROBABILITY", b: bounded, otherwise: c}
@@ -172,6 +187,24 @@ def test_a_formula_of_parameters_not_varied_is_refused_with_the_scenario() -> No
                                             r"outside \[0, 1\] \(with p_escalate = 0.1\)"):
         escalate.loads(TWO_BRANCHES.replace("open_war: p_escalate",
                                             'open_war: "p_escalate * 20"'), "border.yaml")
+
+
+def test_updates_over_varied_parameters_are_checked_at_every_point() -> None:
+    """`set: {level: jump}` with jump = 3 on a three-rung ladder, or a fraction for a whole
+    number, is refused before the sweep runs, as --set would be; behind a false guard it is
+    never evaluated, so it is fine."""
+    scenario = escalate.loads(LEVELS, "levels.yaml")
+    design = build_design("grid", {"jump": "0,1,2,3,1.5"})
+    assert invalid_points(scenario, design).tolist() == [False, False, False, True, True]
+    with pytest.raises(ScenarioError) as caught:
+        validate_points(scenario, design)
+    messages = [d.message for d in caught.value.diagnostics]
+    assert "point 3 (jump=3.0): events.up.set.level" in messages[0]
+    assert "level 'jump' = 3 (with jump = 3) is outside the ladder (0 to 2)" in messages[0]
+    assert "level holds whole numbers, but 'jump' = 1.5 (with jump = 1.5) is not one" in messages[1]
+    guarded = escalate.loads(LEVELS.replace("up: {at: 0,", 'up: {at: 0, when: "jump < 0",'),
+                             "levels.yaml")
+    assert not invalid_points(guarded, design).any()
 
 
 def test_only_the_listed_invalid_points_are_compiled(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -59,3 +59,38 @@ def test_a_broken_event_ending_a_terminal_does_not_make_its_outcome_an_error() -
         escalate.loads(text, "broken.yaml")
     (diagnostic,) = info.value.diagnostics
     assert diagnostic.path == "events.talks_open.after.empirical"
+
+
+GUARDED = """\
+escalate: 1
+name: guarded
+horizon: 10
+state: {x: 0.0}
+parameters: {n: {value: 0}, k: {value: 1}}
+events:
+  start: {at: 0, when: n > 0, set: {x: k / n}, choose: {up: k / n}}
+  up: {after: 1, set: {level: 1}}
+"""
+
+
+def test_formulas_behind_a_guard_that_is_false_are_not_evaluated() -> None:
+    """`when: n > 0` with n = 0 keeps `k / n` from ever being evaluated, so it is no mistake;
+    with n = 2 the guard holds and the same formulas are checked (and fine)."""
+    scenario = escalate.loads(GUARDED, "guarded.yaml")
+    assert scenario.compile({"n": 2}).parameter_values == (2.0, 1.0)
+    with pytest.raises(escalate.ScenarioError) as info:
+        scenario.compile({"n": 0.5})
+    (diagnostic,) = info.value.diagnostics
+    assert diagnostic.path == "events.start.choose.up"
+    assert "probability 'k / n' = 2 is outside [0, 1] (with k = 1, n = 0.5)" in \
+        diagnostic.message
+
+
+def test_a_value_outside_its_range_is_not_reported_again_against_its_interval() -> None:
+    """One wrong value, one message: outside its range, not also outside its 90% interval."""
+    text = broken("p_retaliate: {value: 0.35, ci90: [0.15, 0.55]",
+                  "p_retaliate: {value: 150%, range: [0, 1], ci90: [0.15, 0.55]")
+    with pytest.raises(escalate.ScenarioError) as info:
+        escalate.loads(text, "broken.yaml")
+    (diagnostic,) = info.value.diagnostics
+    assert "outside its range [0, 1]" in diagnostic.message

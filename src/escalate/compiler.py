@@ -195,7 +195,10 @@ class _Compiler:
             return
         shown = (f"{formula.text!r} = {value:g} {self.reading([formula])}"
                  if formula.tree.names() else f"{value:g}")
-        if integer and not (math.isfinite(value) and value == round(value)):
+        if not math.isfinite(value):
+            self.problem(path, f"set {variable}: {shown} is not a finite number",
+                         "check the parameters' values (and any --set)")
+        elif integer and value != round(value):
             self.problem(path, f"{variable} holds whole numbers, but {shown} is not one",
                          "levels are the ladder's rungs: whole numbers from 0"
                          if variable == "level"
@@ -292,9 +295,11 @@ class _Compiler:
                 continue
             reported = len(self.problems)
             self.check_range(path, name, value, parameter.range)
+            wrong = len(self.problems) > reported
+            # A value outside its range is not reported again as outside its 90% interval.
+            uncertainty = self.uncertainty(path, parameter, value, held=overridden or wrong)
             if len(self.problems) > reported:
                 self.out_of_range.add(name)  # reported once, not again where it is read
-            uncertainty = self.uncertainty(path, parameter, value, held=overridden)
             uncertain.append(None if overridden else uncertainty)
             self.check_sources((*path, "source"), parameter.source)
             names.append(name)
@@ -349,8 +354,8 @@ class _Compiler:
 
     def uncertainty(self, path: PathKey, parameter: model.Parameter, value: Any, *,
                     held: bool = False) -> distributions.UncertainParameter | None:
-        """The parameter's distribution, checked; ``held`` when an override fixes its value
-        (which its 90% interval then need not contain)."""
+        """The parameter's distribution, checked; ``held`` when its value need not lie in its
+        90% interval (an override fixes it, or it was refused already)."""
         if parameter.ci90 is not None and parameter.uncertainty is not None:
             self.problem(path, "give either `ci90` or `uncertainty`, not both")
             return None
@@ -466,6 +471,9 @@ class _Compiler:
         guard = None
         if event.when is not None:
             guard = self.formula((*path, "when"), event.when, "bool")
+        # A guard over parameters alone that is false (or cannot be evaluated, reported
+        # then) keeps the event's updates and choice from ever being evaluated.
+        fires = guard is None or self.at_point((*path, "when"), guard) is not False
         updates = []
         for variable, value in event.set.items():
             where = (*path, "set", variable)
@@ -482,12 +490,13 @@ class _Compiler:
             formula = self.formula(where, value, want)
             if formula is not None:
                 integer = self.integer_slots[self.slots[variable]]
-                self.check_update(where, variable, formula, integer)
+                if fires:
+                    self.check_update(where, variable, formula, integer)
                 updates.append(Update(self.slots[variable], variable, formula, integer))
         then = self.references((*path, "then"), event.then, index)
         branches = []
         if event.choose is not None:
-            branches = self.branches((*path, "choose"), event.choose, index)
+            branches = self.branches((*path, "choose"), event.choose, index, fires=fires)
         repeat = None
         if event.repeat is not None:
             rpath = (*path, "repeat")
@@ -509,7 +518,9 @@ class _Compiler:
                              tuple(updates), then, tuple(branches), repeat, cancels, event.end)
 
     def branches(self, path: PathKey, choose: Mapping[str, Any],
-                 index: Mapping[str, int]) -> list[Branch]:
+                 index: Mapping[str, int], *, fires: bool = True) -> list[Branch]:
+        """The alternatives, checked; ``fires`` False when the event never fires its body, so
+        that probabilities over parameters alone are not evaluated."""
         branches = []
         constant_total = 0.0
         out_of_range = False
@@ -529,7 +540,7 @@ class _Compiler:
                                  "write probabilities as 0.3 or '30%'")
                     out_of_range = True
                 constant_total += value
-            else:
+            elif fires:
                 known = self.at_point(where, formula)
                 if isinstance(known, float):
                     over_parameters.append(formula)

@@ -2,11 +2,13 @@
 
 Each point is checked as if compiled with its values as overrides, exactly
 as ``--set`` would be: a value outside its parameter's declared range or of
-the wrong kind, and every choice probability and delay argument that depends
-on parameters alone (not on state or time) evaluated at the point's values
-(one that leaves [0, 1], choices summing above 1, or a negative delay would
-fail the first replication that reaches it) are reported now, with the
-point's index and values.  Uncertain parameters are checked at their point
+the wrong kind, and every choice probability, delay argument and update that
+depends on parameters alone (not on state or time) evaluated at the point's
+values (one that leaves [0, 1], choices summing above 1, a negative delay, a
+fraction for a whole number or a level off the ladder would fail the first
+replication that reaches it) are reported now, with the point's index and
+values.  An event whose guard reads parameters alone and is false at the
+point never evaluates its updates and choice, so they are not checked.  Uncertain parameters are checked at their point
 values too, whether or not the sweep draws them per replication.
 
 :func:`validate_points` reaches the same verdict for every point without
@@ -24,6 +26,7 @@ listed in the error are compiled, so that their problems read exactly as
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -84,6 +87,13 @@ def _constant_in(formula: Formula, fixed: set[str]) -> bool:
     return formula.tree.names() <= fixed
 
 
+def _evaluate_truth(formula: Formula, values: list[Any]) -> tuple[bool, str]:
+    try:
+        return bool(formula.evaluate(values)), ""
+    except (ArithmeticError, ValueError, TypeError) as exc:
+        return False, f"cannot evaluate {formula.text!r}: {exc}"
+
+
 def _evaluate(formula: Formula, values: list[Any]) -> tuple[float | None, str]:
     try:
         return float(formula.evaluate(values)), ""
@@ -93,24 +103,42 @@ def _evaluate(formula: Formula, values: list[Any]) -> tuple[float | None, str]:
 
 @dataclasses.dataclass(frozen=True)
 class _Check:
-    """One check at a point's values: an event's choice probabilities, or a delay's arguments.
+    """One check at a point's values: an event's choice probabilities, a delay's arguments,
+    or an update's value, as compiling the scenario with those values checks them.
 
     ``formulas`` are those that depend on parameters alone (the others wait
-    for the run); ``delay`` is the delay's kind, or None for a choice.
+    for the run); ``delay`` is the delay's kind for a delay; ``update`` the
+    variable, whether it holds whole numbers and the ladder's size (``level``)
+    for an update.  ``guard`` is the event's guard when it reads parameters
+    alone: false at the point, the event's updates and choice are never
+    evaluated, so they are not checked.
     """
 
     where: str
     formulas: tuple[Formula, ...]
-    delay: str | None
-    #: the names the formulas read
-    reads: frozenset[str]
+    delay: str | None = None
+    update: tuple[str, bool, int] | None = None
+    guard: Formula | None = None
+
+    @property
+    def reads(self) -> frozenset[str]:
+        """The names the formulas (and the guard) read."""
+        return _reads((*self.formulas, *((self.guard,) if self.guard else ())))
 
     def problems(self, values: list[Any]) -> Iterator[tuple[str, str]]:
         """Each problem at ``values`` as ``(where, message)``."""
-        if self.delay is None:
-            yield from self._choice_problems(values)
-        else:
+        if self.guard is not None:
+            held, error = _evaluate_truth(self.guard, values)
+            if error:
+                yield self.guard.where, error
+            if not held:
+                return
+        if self.delay is not None:
             yield from self._delay_problems(values)
+        elif self.update is not None:
+            yield from self._update_problems(values)
+        else:
+            yield from self._choice_problems(values)
 
     def _choice_problems(self, values: list[Any]) -> Iterator[tuple[str, str]]:
         total = 0.0
@@ -138,17 +166,41 @@ class _Check:
         if problem:
             yield self.where, f"delay: {problem}"
 
+    def _update_problems(self, values: list[Any]) -> Iterator[tuple[str, str]]:
+        assert self.update is not None
+        variable, integer, ladder = self.update
+        (formula,) = self.formulas
+        value, error = _evaluate(formula, values)
+        if value is None:
+            yield self.where, error
+        elif not math.isfinite(value):
+            yield self.where, f"set {variable}: {value!r} is not a finite number"
+        elif integer and value != round(value):
+            yield self.where, f"{variable} holds whole numbers, but {value:g} is not one"
+        elif variable == "level" and not 0 <= value < ladder:
+            yield self.where, f"level {value:g} is outside the ladder (0 to {ladder - 1})"
+
 
 def _checks(compiled: CompiledScenario, fixed: set[str]) -> list[_Check]:
     """Every check of formulas over the parameters in ``fixed``, in the order of the events."""
     checks = []
+    ladder = len(compiled.ladder)
     for event in compiled.events:
+        guard = event.guard if event.guard is not None and _constant_in(event.guard, fixed) \
+            else None
+        if guard is not None:
+            # The guard alone: one that cannot be evaluated is a problem of every firing.
+            checks.append(_Check(f"events.{event.name}.when", (), guard=guard))
+        checks.extend(_Check(f"events.{event.name}.set.{update.name}", (update.formula,),
+                             update=(update.name, update.integer, ladder), guard=guard)
+                      for update in event.updates
+                      if _constant_in(update.formula, fixed)
+                      and not isinstance(update.formula.constant(), bool))
         formulas = tuple(branch.probability for branch in event.branches
                          if branch.probability is not None
                          and _constant_in(branch.probability, fixed))
         if formulas:
-            checks.append(_Check(f"events.{event.name}.choose", formulas, None,
-                                 _reads(formulas)))
+            checks.append(_Check(f"events.{event.name}.choose", formulas, guard=guard))
         delays = [(event.delay, f"events.{event.name}.after")]
         if event.repeat is not None:
             delays.append((event.repeat.every, f"events.{event.name}.repeat.every"))
@@ -157,7 +209,8 @@ def _checks(compiled: CompiledScenario, fixed: set[str]) -> list[_Check]:
             if delay is None or delay.constant_args() is not None:
                 continue
             if all(_constant_in(a, fixed) for a in delay.args):
-                checks.append(_Check(where, delay.args, delay.kind, _reads(delay.args)))
+                # A delay is drawn when the event is scheduled, before any guard.
+                checks.append(_Check(where, delay.args, delay=delay.kind))
     return checks
 
 
