@@ -165,52 +165,67 @@ def test_a_file_out_under_a_file_exits_2_naming_the_file(command: str,
 
 
 def _result_files(places: dict[str, Path]) -> list[Path]:
-    """The files of the run and the sweep, which no report or comparison may replace."""
+    """JSON files of the run and the sweep (a manifest, a summary, a point's checkpoint),
+    which no comparison may replace or add to."""
+    sweep_points = sorted((places["sweep"] / "points").iterdir())
     return [places["run"] / "manifest.json", places["run"] / "summary.json",
-            places["run"] / "replications.csv", places["sweep"] / "manifest.json",
-            places["sweep"] / "points.csv"]
+            places["sweep"] / "manifest.json", sweep_points[0],
+            places["sweep"] / "points" / "new.json"]
 
 
-@pytest.mark.parametrize("command", ["report", "compare"])
-def test_a_file_out_that_is_a_result_file_exits_2_and_leaves_it(
-        command: str, places: dict[str, Path]) -> None:
-    """A report or comparison written over a result's own file (listed by its manifest, or the
-    manifest) would destroy the result: exit 2, naming the result, with the file unchanged."""
-    pytest.importorskip("matplotlib")
+def test_a_file_out_that_belongs_to_a_result_exits_2_and_leaves_it(
+        places: dict[str, Path]) -> None:
+    """A comparison written over a result's own file (its manifest, a file or a folder the
+    manifest lists) would destroy the result: exit 2, naming the result, nothing changed."""
     for target in _result_files(places):
-        before = target.read_bytes()
-        done = escalate_cli(*_file_command(command, places, target), timeout=REFUSED_WITHIN)
-        kind = "run" if target.parent == places["run"] else "sweep"
-        _assert_refused(done, target, f"is a file of the {kind} in {target.parent}")
-        assert target.read_bytes() == before
+        owner = places["run"] if places["run"] in target.parents else places["sweep"]
+        before = _snapshot(owner)
+        done = escalate_cli(*_file_command("compare", places, target), timeout=REFUSED_WITHIN)
+        kind = "run" if owner == places["run"] else "sweep"
+        _assert_refused(done, target, f"belongs to the {kind} in {owner}")
+        assert _snapshot(owner) == before
 
 
-@pytest.mark.parametrize(("command", "words"), [
-    ("report", "exists and is not a .html or .htm file"),
-    ("compare", "is one of the command's inputs"),
+@pytest.mark.parametrize(("command", "name", "words"), [
+    ("report", "border.yaml", "does not end in .html or .htm"),
+    ("report", "myreport", "does not end in .html or .htm"),
+    ("compare", "border.yaml", "does not end in .json"),
 ])
-def test_a_file_out_that_is_the_scenario_exits_2_and_leaves_it(
-        command: str, words: str, places: dict[str, Path]) -> None:
-    """`report --out scenario.yaml` and `compare A.yaml B.yaml --out A.yaml` exit 2: an existing
-    file is replaced only when it is a report of the format and not an input."""
+def test_a_file_out_without_the_format_suffix_exits_2(command: str, name: str, words: str,
+                                                      places: dict[str, Path],
+                                                      tmp_path: Path) -> None:
+    """A report or comparison goes only to a file named as the format's files are, new or
+    existing: so a mistyped --out cannot write over a scenario, and every file it writes can
+    be written again."""
     pytest.importorskip("matplotlib")
-    target = places["scenario"]
-    before = target.read_bytes()
+    target = places["scenario"] if name == "border.yaml" else tmp_path / name
+    before = target.read_bytes() if target.exists() else None
     done = escalate_cli(*_file_command(command, places, target), timeout=REFUSED_WITHIN)
     _assert_refused(done, target, words)
-    assert target.read_bytes() == before
+    assert (target.read_bytes() if target.exists() else None) == before
+
+
+def test_a_comparison_over_one_of_its_inputs_exits_2(places: dict[str, Path],
+                                                     tmp_path: Path) -> None:
+    """A scenario file named as a comparison's output would be is still not written over."""
+    scenario = tmp_path / "border.txt"
+    scenario.write_bytes(places["scenario"].read_bytes())
+    done = escalate_cli("compare", scenario, scenario, "-n", "1000000000", "--out", scenario,
+                        timeout=REFUSED_WITHIN)
+    _assert_refused(done, scenario, "is one of the command's inputs")
+    assert scenario.read_bytes() == places["scenario"].read_bytes()
 
 
 @pytest.mark.parametrize(("format_", "name"), [("table", "notes.yaml"), ("table", "notes"),
                                                ("json", "data.csv"), ("md", "page.html"),
                                                ("html", "page.md")])
-def test_compare_replaces_only_files_of_its_format(format_: str, name: str,
-                                                   tmp_path: Path) -> None:
-    """An existing file whose suffix is not the format's is refused, whatever its content."""
+def test_compare_writes_only_files_of_its_format(format_: str, name: str,
+                                                 tmp_path: Path) -> None:
+    """A file whose suffix is not the format's is refused, existing or not."""
     target = tmp_path / name
     target.write_text("precious\n", encoding="utf-8")
     done = escalate_cli("compare", "a", "b", "--format", format_, "--out", target)
-    _assert_refused(done, target, "exists and is not a ")
+    _assert_refused(done, target, "does not end in ")
     assert target.read_text(encoding="utf-8") == "precious\n"
 
 

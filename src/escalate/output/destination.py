@@ -111,40 +111,53 @@ def check_output_file(path: str | Path, *, option: str = "--out",
                       inputs: Sequence[Path] = ()) -> Path:
     """Refuse ``path`` as a file to write when it is a directory or lies under a regular file.
 
-    An existing file is replaced only when it is none of the command's
-    ``inputs``, no file of a result directory (its manifest, or a file the
-    manifest lists), and its suffix is one of ``suffixes`` (any, when none are
-    given): a report or comparison must not destroy a scenario or a result.
-    Returns the path.  Raises :class:`UsageError`.
+    A report or comparison must not destroy a scenario or a result, so the
+    file's name must end in one of ``suffixes`` (any, when none are given),
+    it must not be one of the command's ``inputs``, and it must not belong to
+    a result directory (its manifest, or a file or folder the manifest
+    lists).  Returns the path.  Raises :class:`UsageError`.
     """
     path = Path(path)
+    named = _named(path, option)
     if path.is_dir():
-        raise UsageError(f"{_named(path, option)} is a directory; give the name of the file to "
-                         f"write (hint: {hint})")
+        raise UsageError(f"{named} is a directory; give the name of the file to write "
+                         f"(hint: {hint})")
     blocker = file_in_the_way(path)
     if blocker is not None:
-        raise UsageError(f"{_named(path, option)} cannot be written: {blocker} is a file, not a "
-                         "directory (hint: choose a path outside it)")
-    if path.exists():
-        _check_replaceable(path, _named(path, option), suffixes, inputs)
+        raise UsageError(f"{named} cannot be written: {blocker} is a file, not a directory "
+                         "(hint: choose a path outside it)")
+    kept = " the file was left as it is;" if path.exists() else ""
+    if suffixes and path.suffix.lower() not in suffixes:
+        raise UsageError(f"{named} does not end in {' or '.join(suffixes)}, as this format's "
+                         f"files do (hint:{kept} name it such as "
+                         f"{path.with_suffix(suffixes[0]).name})")
+    if any(_same_file(path, source) for source in inputs):
+        raise UsageError(f"{named} is one of the command's inputs: writing there would destroy "
+                         f"it (hint:{kept} give another file)")
+    owner = _result_holding(path)
+    if owner is not None:
+        directory, kind = owner
+        raise UsageError(f"{named} belongs to the {kind} in {directory} (hint:{kept} write "
+                         "beside the result's files under a name of its own)")
     return path
 
 
-def _check_replaceable(path: Path, named: str, suffixes: Sequence[str],
-                       inputs: Sequence[Path]) -> None:
-    kept = "the file was left as it is"
-    if any(_same_file(path, source) for source in inputs):
-        raise UsageError(f"{named} is one of the command's inputs: writing there would destroy "
-                         f"it (hint: give another file; {kept})")
-    found = manifest_format(path.parent / MANIFEST)
-    if found is not None and (path.name == MANIFEST or path.name in _listed(path.parent)):
-        kind = next((k for family, k in _KINDS.items() if found.startswith(family)), "output")
-        raise UsageError(f"{named} is a file of the {kind} in {path.parent} (hint: write "
-                         f"beside it under another name; {kept})")
-    if suffixes and path.suffix.lower() not in suffixes:
-        raise UsageError(f"{named} exists and is not a {' or '.join(suffixes)} file, so it is "
-                         f"not a report to replace (hint: give a new file or one ending in "
-                         f"{suffixes[0]}; {kept})")
+def _result_holding(path: Path) -> tuple[Path, str] | None:
+    """The result directory whose manifest, or a file or folder it lists, holds ``path``."""
+    for directory in path.absolute().parents:
+        found = manifest_format(directory / MANIFEST)
+        if found is None:
+            if (directory / MANIFEST).exists():
+                return None  # a manifest of no output: nothing of ours to protect
+            continue
+        first = path.absolute().relative_to(directory).parts[0]
+        if first in DEFAULT_REPORTS:
+            return None  # its reports, written again at will
+        if first == MANIFEST or first in _listed(directory):
+            return directory, next((k for family, k in _KINDS.items()
+                                    if found.startswith(family)), "output")
+        return None
+    return None
 
 
 def _same_file(path: Path, other: Path) -> bool:
