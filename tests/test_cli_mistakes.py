@@ -373,11 +373,11 @@ def test_uncertainty_with_every_uncertain_parameter_set_exits_2(border_file: Pat
 
 def test_compare_of_run_directories_refuses_options_for_scenario_files(
         tmp_path: Path, border_file: Path) -> None:
-    """-n, --seed and --uncertainty only say how scenario files run; with directories alone
-    they would be ignored silently, so they exit 2; with a scenario file they are taken."""
+    """-n, --seed, --uncertainty and --engine only say how scenario files run; with directories
+    alone they would be ignored silently, so they exit 2; with a scenario file they are taken."""
     run = _run_directory(tmp_path, border_file, "run")
     other = _run_directory(tmp_path, border_file, "other", "--seed", "5")
-    for option in (["-n", "100"], ["--seed", "3"], ["--uncertainty"]):
+    for option in (["-n", "100"], ["--seed", "3"], ["--uncertainty"], ["--engine", "batch"]):
         done = escalate_cli("compare", run, other, *option)
         assert done.returncode == 2, done.stderr
         assert f"{option[0]} set how scenario files are run" in done.stderr

@@ -123,6 +123,23 @@ def test_a_scenario_file_is_run_on_the_seed_of_a_run_directory_to_pair_with_it(
     assert compare_runs(runs)[0].method == "paired"
 
 
+@pytest.mark.parametrize("engine", ["reference", "batch"])
+def test_a_scenario_file_runs_on_the_engine_of_a_run_directory_to_pair_with_it(
+        pair: tuple[Path, Path], tmp_path: Path, engine: str,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The two engines draw differently, so a scenario file compared with a directory made on
+    either engine runs on that engine and pairs with it; --engine says otherwise."""
+    directory = run_directory(tmp_path / "a", pair[0], replications=300, seed=9, engine=engine)
+    runs = resolve_runs([directory, pair[1]])
+    assert runs[1].engine == engine
+    assert compare_runs(runs)[0].method == "paired"
+    other = "batch" if engine == "reference" else "reference"
+    code, out, err = _cli(capsys, "compare", str(directory), str(pair[1]), "--engine", other,
+                          "--format", "json")
+    assert code == 0, err
+    assert json.loads(out)[0]["method"] == "unpaired"
+
+
 def test_fail_if_changed_exits_one_for_a_changed_model_and_zero_for_the_same(
         pair: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = _cli(capsys, "compare", str(pair[0]), str(pair[1]), "-n", "2000",

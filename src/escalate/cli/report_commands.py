@@ -11,6 +11,7 @@ import click
 from rich.table import Table
 from rich.text import Text
 
+from ..engine.selection import ENGINES
 from ..errors import UsageError
 from .app import cli
 from .common import (
@@ -83,6 +84,9 @@ def _comparison_table(comparison: Any) -> Table:
                    "the first run directory given, else 20241117].")
 @click.option("--uncertainty", is_flag=True, default=None,
               help="Run scenario files with uncertain parameters drawn per replication.")
+@click.option("--engine", type=click.Choice(list(ENGINES)),
+              help="Engine for scenario files [default: that of the first run directory "
+                   "given, so that they pair with it, else auto].")
 @click.option("--fail-if-changed", is_flag=True,
               help=f"Exit {CHANGED_EXIT} if any outcome changed: Holm's procedure over every "
                    "outcome of every input against the first rejects 'no difference' at a "
@@ -90,7 +94,8 @@ def _comparison_table(comparison: Any) -> Table:
                    f"{CHANGED_EXIT} in at most about 5% of comparisons. The 95% intervals shown "
                    "are not adjusted: one can exclude 0 without the outcome counting as changed.")
 def compare(inputs: tuple[Path, ...], format_: str, out: Path | None, replications: int | None,
-            seed: int | None, uncertainty: bool | None, fail_if_changed: bool) -> int:
+            seed: int | None, uncertainty: bool | None, engine: str | None,
+            fail_if_changed: bool) -> int:
     """Compare runs outcome by outcome against the first (run directories or scenario files).
 
     Scenario files are run on one seed (common random numbers), so their
@@ -105,7 +110,8 @@ def compare(inputs: tuple[Path, ...], format_: str, out: Path | None, replicatio
     if len(inputs) < 2:
         raise UsageError(f"compare needs at least two inputs, found {len(inputs)}")
     given = [option for option, value in (("-n", replications), ("--seed", seed),
-                                          ("--uncertainty", uncertainty)) if value is not None]
+                                          ("--uncertainty", uncertainty), ("--engine", engine))
+             if value is not None]
     if given and all(path.is_dir() for path in inputs):
         raise UsageError(f"{', '.join(given)} set how scenario files are run, and every input "
                          "is a run directory, whose manifest fixes them (hint: leave them out)")
@@ -116,7 +122,8 @@ def compare(inputs: tuple[Path, ...], format_: str, out: Path | None, replicatio
                     "html": (".html", ".htm"), "json": (".json",)}[format_]
         check_output_file(out, hint=f"such as {out / f'comparison{suffixes[0]}'}",
                           suffixes=suffixes, inputs=inputs)
-    runs = resolve_runs(inputs, replications=replications, seed=seed, uncertainty=uncertainty)
+    runs = resolve_runs(inputs, replications=replications, seed=seed, uncertainty=uncertainty,
+                        engine=engine)
     comparisons = compare_runs(runs)
     if format_ == "json":
         _write_or_echo(json.dumps(comparison_json(comparisons), indent=2, allow_nan=False), out)

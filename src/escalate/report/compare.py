@@ -201,11 +201,6 @@ def tango_paired_p_value(baseline_only: int, variant_only: int) -> float:
     return math.erfc(abs(variant_only - baseline_only) / math.sqrt(2.0 * discordant))
 
 
-def _engine(run: RunData) -> str | None:
-    engine = run.summary.get("engine", run.manifest.get("engine"))
-    return str(engine) if engine is not None else None
-
-
 def stream_relation(a: RunData, b: RunData) -> tuple[Relation, str]:
     """How the random streams of two runs relate, and why they cannot be paired ("" if they can).
 
@@ -221,7 +216,7 @@ def stream_relation(a: RunData, b: RunData) -> tuple[Relation, str]:
         return "unknown", "a run does not record its seed"
     if a.seed != b.seed:
         return "independent", f"different seeds ({a.seed} and {b.seed})"
-    engine_a, engine_b = _engine(a), _engine(b)
+    engine_a, engine_b = a.engine, b.engine
     if engine_a is None or engine_b is None:
         return "unknown", "a run does not record its engine"
     if engine_a != engine_b:

@@ -24,12 +24,14 @@ def _unique_labels(paths: Sequence[Path]) -> list[str]:
 
 
 def resolve_runs(paths: Sequence[str | Path], *, replications: int | None = None,
-                 seed: int | None = None, uncertainty: bool | None = None) -> list[RunData]:
+                 seed: int | None = None, uncertainty: bool | None = None,
+                 engine: str | None = None) -> list[RunData]:
     """Read each run directory and run each scenario file, all scenario files on one seed.
 
-    Scenario files are run with ``seed``, ``replications`` and ``uncertainty`` when
-    given, otherwise with those of the first run directory among the inputs (so
-    that they pair with it), otherwise with the defaults.  Raises
+    Scenario files are run with ``seed``, ``replications``, ``uncertainty`` and
+    ``engine`` when given, otherwise with those of the first run directory
+    among the inputs (so that they pair with it), otherwise with the defaults
+    (``auto`` for the engine).  Raises
     :class:`OutputError` for a directory that is not a run, :class:`ScenarioError`
     for an invalid scenario.
     """
@@ -57,6 +59,9 @@ def resolve_runs(paths: Sequence[str | Path], *, replications: int | None = None
         replications = reference.replications if reference is not None else DEFAULT_REPLICATIONS
     if uncertainty is None:
         uncertainty = reference.uncertainty if reference is not None else False
+    if engine is None:
+        engine = (reference.engine if reference is not None and reference.engine is not None
+                  else "auto")
     runs = []
     for i in range(len(files)):
         if i in directories:
@@ -64,6 +69,6 @@ def resolve_runs(paths: Sequence[str | Path], *, replications: int | None = None
             continue
         scenario = scenarios[i]
         result = run(scenario, replications=replications, seed=seed, uncertainty=uncertainty,
-                     keep_replications=True)
+                     engine=engine, keep_replications=True)
         runs.append(run_data_from_result(result, labels[i], scenario))
     return runs

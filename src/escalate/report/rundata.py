@@ -113,6 +113,12 @@ class RunData:
         return int(self.summary.get("first_replication", 0))
 
     @property
+    def engine(self) -> str | None:
+        """The engine that ran (``reference`` or ``batch``), if the run records it."""
+        engine = self.summary.get("engine", self.manifest.get("engine"))
+        return str(engine) if engine is not None else None
+
+    @property
     def uncertainty(self) -> bool:
         return bool(self.summary.get("uncertainty", self.manifest.get("uncertainty", False)))
 
