@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 import textwrap
+from pathlib import Path
 from statistics import NormalDist
 
 import numpy as np
@@ -426,3 +428,21 @@ def test_an_update_that_overflows_stops_the_run(engine: str) -> None:
     """A state update whose value is not a finite number (here an overflow) is a run-time error."""
     with pytest.raises(escalate.SimulationError, match=r"set x: inf is not a finite number"):
         escalate.run(escalate.loads(OVERFLOW), replications=3, seed=1, engine=engine)
+
+
+@pytest.mark.parametrize("engine", ["reference", "batch"])
+def test_arrays_hold_the_columns_of_replications_csv(border: escalate.Scenario, engine: str,
+                                                     tmp_path: Path) -> None:
+    """Every numeric column of replications.csv is among the result's arrays, equal row by row
+    (the path, text, is in the file only)."""
+    from escalate.workflow import run_to_directory
+
+    result = run_to_directory(border, tmp_path / "run", replications=300, seed=SEED,
+                              engine=engine)
+    arrays = run(border, replications=300, seed=SEED, engine=engine).arrays
+    with open(tmp_path / "run" / "replications.csv", encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert result.replications == len(rows) == len(arrays["replication"])
+    for column in ("replication", "max_level", "final_level", "events_fired", "events_skipped"):
+        assert arrays[column].tolist() == [int(row[column]) for row in rows], column
+    assert arrays["terminal"].tolist() == [row["terminal"] for row in rows]

@@ -58,8 +58,9 @@ class RecordSink(Protocol):
 class ReplicationTable:
     """Per-replication results as numpy columns (kept only when asked for).
 
-    Columns are kept as numpy blocks, about ``8 * (5 + outcomes + uncertain
-    parameters)`` bytes per replication: a chunk of the batch engine is added
+    Columns are kept as numpy blocks, about ``8 * (7 + outcomes + uncertain
+    parameters)`` bytes per replication (the paths are in ``replications.csv``
+    only): a chunk of the batch engine is added
     as arrays; the reference engine's records are gathered a few thousand at
     a time and packed into a block.
     """
@@ -84,8 +85,8 @@ class ReplicationTable:
         """Append the replications of a chunk of the batch engine."""
         self._pack()
         self._add(np.arange(chunk.first, chunk.first + len(chunk)), chunk.terminal,
-                  chunk.end_time, chunk.max_level, chunk.events_fired, chunk.outcome_times,
-                  chunk.parameters)
+                  chunk.end_time, chunk.max_level, chunk.final_level, chunk.events_fired,
+                  chunk.events_skipped, chunk.outcome_times, chunk.parameters)
 
     def _pack(self) -> None:
         """Turn the reference engine's records gathered so far into a block."""
@@ -93,17 +94,20 @@ class ReplicationTable:
         if records:
             self._add([r.index for r in records], [self._codes[r.terminal] for r in records],
                       [r.end_time for r in records], [r.max_level for r in records],
-                      [r.events_fired for r in records], [r.outcome_times for r in records],
+                      [r.final_level for r in records], [r.events_fired for r in records],
+                      [r.events_skipped for r in records], [r.outcome_times for r in records],
                       [r.parameters for r in records])
 
-    def _add(self, index: Any, terminal: Any, end_time: Any, max_level: Any, events_fired: Any,
-             outcome_times: Any, parameters: Any) -> None:
+    def _add(self, index: Any, terminal: Any, end_time: Any, max_level: Any, final_level: Any,
+             events_fired: Any, events_skipped: Any, outcome_times: Any,
+             parameters: Any) -> None:
         """Add one block of columns (arrays or lists, one entry per replication)."""
         count = len(index)
         self._blocks.append((
             np.asarray(index, dtype=np.int64), np.asarray(terminal, dtype=np.intp),
             np.asarray(end_time, dtype=float), np.asarray(max_level, dtype=np.int64),
-            np.asarray(events_fired, dtype=np.int64),
+            np.asarray(final_level, dtype=np.int64), np.asarray(events_fired, dtype=np.int64),
+            np.asarray(events_skipped, dtype=np.int64),
             np.asarray(outcome_times, dtype=float).reshape(count, len(self.scenario.outcomes)),
             np.asarray(parameters, dtype=float).reshape(count, -1)))
 
@@ -112,10 +116,11 @@ class ReplicationTable:
         self._pack()
         scenario = self.scenario
         if self._blocks:
-            index, terminal, end, top, fired, times, drawn = (
+            index, terminal, end, top, final, fired, skipped, times, drawn = (
                 np.concatenate(parts) for parts in zip(*self._blocks, strict=True))
         else:
-            index, terminal, top, fired = (np.zeros(0, dtype=np.int64) for _ in range(4))
+            index, terminal, top, final, fired, skipped = (np.zeros(0, dtype=np.int64)
+                                                           for _ in range(6))
             end = np.zeros(0)
             times = np.zeros((0, len(scenario.outcomes)))
             drawn = np.zeros((0, 0))
@@ -124,7 +129,9 @@ class ReplicationTable:
             "terminal": np.asarray(scenario.terminals, dtype=object)[terminal],
             "end_day": end,
             "max_level": top,
+            "final_level": final,
             "events_fired": fired,
+            "events_skipped": skipped,
         }
         for k, outcome in enumerate(scenario.outcomes):
             columns[outcome.name] = ~np.isnan(times[:, k])
