@@ -191,8 +191,9 @@ def test_override_outside_range_is_a_scenario_error(border: escalate.Scenario) -
 def test_kept_replication_arrays_have_one_row_per_replication(border: escalate.Scenario) -> None:
     """keep_replications gives one entry per replication in every documented column."""
     arrays = run(border, replications=120, seed=SEED, first=7).arrays
-    expected = {"replication", "terminal", "end_day", "max_level", "events_fired",
-                "strike", "strike_day", "war", "war_day", "talks", "talks_day"}
+    expected = {"replication", "terminal", "end_day", "max_level", "final_level",
+                "events_fired", "events_skipped", "strike", "strike_day", "war", "war_day",
+                "talks", "talks_day"}
     assert set(arrays) == expected
     assert all(column.shape == (120,) for column in arrays.values())
     np.testing.assert_array_equal(arrays["replication"], np.arange(7, 127))
