@@ -181,7 +181,7 @@ class _Compiler:
         if all(isinstance(v, float) for v in values):
             message = distributions.check_delay_arguments(kind, values)  # type: ignore[arg-type]
             if message:
-                self.problem(path, f"{message} {self.reading(result.args)}".rstrip(),
+                self.problem(path, f"{message}{self.reading(result.args)}",
                              "delays are in days and cannot be negative: check the "
                              "parameters' values (and any --set)")
                 return None
@@ -193,7 +193,7 @@ class _Compiler:
         value = self.at_point(path, formula)
         if not isinstance(value, float) or isinstance(formula.constant(), bool):
             return
-        shown = (f"{formula.text!r} = {value:g} {self.reading([formula])}"
+        shown = (f"{formula.text!r} = {value:g}{self.reading([formula])}"
                  if formula.tree.names() else f"{value:g}")
         if not math.isfinite(value):
             self.problem(path, f"set {variable}: {shown} is not a finite number",
@@ -221,17 +221,17 @@ class _Compiler:
         try:
             value = formula.evaluate(self.point)
         except (ArithmeticError, ValueError, TypeError) as exc:
-            self.problem(path, f"cannot evaluate {formula.text!r} "
-                         f"{self.reading([formula])}: {exc}".replace(" :", ":"),
+            self.problem(path, f"cannot evaluate {formula.text!r}"
+                         f"{self.reading([formula])}: {exc}",
                          "check the parameters' values (and any --set)")
             return False
         return value if isinstance(value, bool) else float(value)
 
     def reading(self, formulas: Sequence[Formula]) -> str:
-        """``with p = 0.3, q = 2`` for the parameters the formulas read."""
+        """`` (with p = 0.3, q = 2)`` for the parameters the formulas read ("" for none)."""
         names = sorted(set().union(*(f.tree.names() for f in formulas)))
         shown = ", ".join(f"{name} = {self.point[self.slots[name]]:g}" for name in names)
-        return f"(with {shown})" if names else ""
+        return f" (with {shown})" if names else ""
 
     # -- sections --------------------------------------------------------------------------
 
@@ -546,7 +546,7 @@ class _Compiler:
                     over_parameters.append(formula)
                     if not -_TOLERANCE <= known <= 1 + _TOLERANCE:
                         self.problem(where, f"probability {formula.text!r} = {known:g} is "
-                                     f"outside [0, 1] {self.reading([formula])}".rstrip(),
+                                     f"outside [0, 1]{self.reading([formula])}",
                                      "check the parameters' values (and any --set)")
                         out_of_range = True
                     constant_total += known
@@ -555,7 +555,7 @@ class _Compiler:
             branches.append(Branch(ref, formula))
         if constant_total > 1 + _TOLERANCE and not out_of_range:
             if over_parameters:
-                self.problem(path, f"the probabilities sum to {constant_total:.6g}, more than 1 "
+                self.problem(path, f"the probabilities sum to {constant_total:.6g}, more than 1"
                              f"{self.reading(over_parameters)}",
                              "lower the parameters' values (and any --set), or let "
                              "`otherwise` take the remainder")
