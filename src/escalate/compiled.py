@@ -139,11 +139,18 @@ class CompiledScenario:
     parameter_names: tuple[str, ...]
     parameter_values: tuple[Any, ...]
     parameter_uncertainty: tuple[UncertainParameter | None, ...]
+    #: each parameter's admissible ``(low, high)``, to which draws are clipped, or None
+    parameter_ranges: tuple[tuple[float, float] | None, ...]
+    #: each parameter's label (its name when the file gives none)
+    parameter_labels: tuple[str, ...]
     events: tuple[CompiledEvent, ...]
     roots: tuple[int, ...]
     outcomes: tuple[CompiledOutcome, ...]
     terminals: tuple[str, ...]
     overrides: dict[str, Any] = field(default_factory=dict)
+    #: the resolved scenario as JSON-ready data (defaults filled in), as manifests record it;
+    #: for reports and provenance, never read by an engine
+    document: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def slots(self) -> dict[str, int]:

@@ -8,6 +8,7 @@ checked beyond its shape.  It collects every problem before raising, so a
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -657,8 +658,13 @@ class _Compiler:
             state_names=tuple(state_names), state_initial=tuple(state_initial),
             state_integer=tuple(state_integer), level_slot=state_names.index("level"),
             parameter_names=tuple(parameter_names), parameter_values=tuple(parameter_values),
-            parameter_uncertainty=tuple(uncertainty), events=tuple(events), roots=roots,
-            outcomes=tuple(outcomes), terminals=terminals,
+            parameter_uncertainty=tuple(uncertainty),
+            parameter_ranges=tuple(
+                (float(p.range[0]), float(p.range[1])) if p.range is not None else None
+                for p in spec.parameters.values()),
+            parameter_labels=tuple(p.label or name for name, p in spec.parameters.items()),
+            events=tuple(events), roots=roots, outcomes=tuple(outcomes), terminals=terminals,
+            document=json.loads(spec.model_dump_json(by_alias=True)),
         )
 
 

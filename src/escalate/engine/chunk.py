@@ -140,7 +140,7 @@ class Chunk:
                 drawn[b * BLOCK_SIZE:(b + 1) * BLOCK_SIZE, j] = draw_uncertain(uncertainty, rng,
                                                                                BLOCK_SIZE)
         for j, p in enumerate(scenario.uncertain_parameters):
-            bounds = scenario.spec.parameters[scenario.parameter_names[p]].range
+            bounds = scenario.parameter_ranges[p]
             if bounds is not None:
                 np.clip(drawn[:, j], bounds[0], bounds[1], out=drawn[:, j])
             self.columns[scenario.parameter_offset + p] = np.ascontiguousarray(drawn[:, j])

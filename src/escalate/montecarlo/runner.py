@@ -268,7 +268,7 @@ def draw_parameters(scenario: CompiledScenario, rng: np.random.Generator,
         uncertainty = scenario.parameter_uncertainty[p]
         assert uncertainty is not None
         value = float(draw_uncertain(uncertainty, rng))
-        bounds = scenario.spec.parameters[scenario.parameter_names[p]].range
+        bounds = scenario.parameter_ranges[p]
         if bounds is not None:
             value = min(max(value, bounds[0]), bounds[1])
         values[offset + p] = value

@@ -141,7 +141,7 @@ def _values(scenario: Scenario, parameters: list[int], unit: np.ndarray,
         spec = compiled.parameter_uncertainty[p]
         assert spec is not None
         column = quantile(spec, low + (high - low) * unit[:, j])
-        bounds = compiled.spec.parameters[compiled.parameter_names[p]].range
+        bounds = compiled.parameter_ranges[p]
         if bounds is not None:
             column = np.clip(column, bounds[0], bounds[1])
         values[:, j] = column
