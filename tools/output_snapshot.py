@@ -79,6 +79,8 @@ _VOLATILE_TEXT = [
     (re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(\+\d\d:\d\d|Z)?"), "<timestamp>"),
     (re.compile(r"\b\d+(\.\d+)?\s?(s|ms|seconds?|min)\b(?! of)"), "<duration>"),
     (re.compile(r"(/tmp|/work)[^\s\"'<>]*"), "<path>"),
+    (re.compile(r"wall time \| [^|]*\|"), "wall time | <duration> |"),
+    (re.compile(r"[\d,.]+ replications/s|elapsed \d+:\d\d:\d\d|ETA \d+:\d\d:\d\d"), "<rate>"),
 ]
 
 
