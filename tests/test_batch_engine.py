@@ -32,7 +32,7 @@ from escalate.engine.vectorized import VectorEvaluationError, compile_vectorized
 from escalate.montecarlo.aggregate import Aggregator
 from escalate.montecarlo.runner import iter_records, run
 from escalate.montecarlo.seeding import BlockStreams
-from escalate.spec.expressions import ExpressionError, compile_expr, infer_type, parse
+from escalate.spec.expressions import ExpressionError, infer_type, parse, scalar_evaluator
 
 SEED = 20241117
 
@@ -339,7 +339,7 @@ def _compare(expression: str) -> None:
         assume(False)  # a literal power that is not a real number is refused when parsing
     infer_type(tree, {"x": "number", "y": "number", "flag": "bool"})
     slots = {"x": 0, "y": 1, "flag": 2}
-    scalar = compile_expr(tree, slots)
+    scalar = scalar_evaluator(tree, slots)
     vector = compile_vectorized(tree, slots, {})
     grid = [(x, y, flag) for x in VALUES for y in VALUES for flag in (False, True)]
     columns = [np.array([g[i] for g in grid], dtype=bool if i == 2 else float) for i in range(3)]

@@ -24,9 +24,9 @@ from escalate.spec.expressions import (
     MAX_EXPRESSION_CHARS,
     Expr,
     ExpressionError,
-    compile_expr,
     infer_type,
     parse,
+    scalar_evaluator,
 )
 
 TYPES: dict[str, Any] = {"x": "number", "y": "number", "flag": "bool", "now": "number"}
@@ -58,7 +58,7 @@ def _check_downstream(tree: Expr) -> None:
         error = caught
         assert error.message
         return
-    scalar = compile_expr(tree, SLOTS)
+    scalar = scalar_evaluator(tree, SLOTS)
     vector = compile_vectorized(tree, SLOTS, {})
     # A run reports these as the replication's error (VectorEvaluationError names the rows).
     with contextlib.suppress(ArithmeticError, ValueError):

@@ -15,9 +15,9 @@ from escalate.spec.expressions import (
     MAX_EXPRESSION_CHARS,
     MAX_EXPRESSION_DEPTH,
     ExpressionError,
-    compile_expr,
     infer_type,
     parse,
+    scalar_evaluator,
 )
 
 TYPES: dict[str, Any] = {"level": "number", "talks": "bool", "p": "number", "now": "number"}
@@ -29,7 +29,7 @@ def evaluate(text: str, values: Sequence[Any] = VALUES) -> Any:
     """Parse, type-check and evaluate ``text`` with level=2, talks=true, p=0.25, now=10."""
     tree = parse(text)
     infer_type(tree, TYPES)
-    return compile_expr(tree, SLOTS)(list(values))
+    return scalar_evaluator(tree, SLOTS)(list(values))
 
 
 def parse_error(text: str) -> ExpressionError:
@@ -395,7 +395,7 @@ def test_type_errors_point_at_the_offending_part(text: str, message: str, offset
 def test_division_by_zero_surfaces_when_run() -> None:
     """Division by zero is an ArithmeticError when the closure runs, not when it is built."""
     tree = parse("1 / (level - 2)")
-    function = compile_expr(tree, SLOTS)
+    function = scalar_evaluator(tree, SLOTS)
 
     with pytest.raises(ZeroDivisionError):
         function(list(VALUES))
@@ -415,7 +415,7 @@ def test_fractional_power_of_a_negative_state_value_is_a_value_error() -> None:
 
 def test_closure_reads_current_slot_values() -> None:
     """The compiled closure reads values by slot, so one closure serves every replication."""
-    function = compile_expr(parse("level * p + now"), SLOTS)
+    function = scalar_evaluator(parse("level * p + now"), SLOTS)
 
     assert function([2.0, True, 0.25, 10.0]) == 10.5
     assert function([4.0, False, 0.5, 0.0]) == 2.0
@@ -423,7 +423,7 @@ def test_closure_reads_current_slot_values() -> None:
 
 def test_literal_closure_ignores_values() -> None:
     """A literal compiles to a closure that returns it whatever the state."""
-    assert compile_expr(parse("30%"), SLOTS)([]) == pytest.approx(0.3)
+    assert scalar_evaluator(parse("30%"), SLOTS)([]) == pytest.approx(0.3)
 
 
 def test_nan_propagates_through_arithmetic() -> None:

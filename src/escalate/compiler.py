@@ -34,9 +34,9 @@ from .spec.expressions import (
     KEYWORDS,
     ExpressionError,
     Type,
-    compile_expr,
     infer_type,
     parse,
+    scalar_evaluator,
 )
 from .spec.graph import check_graph
 from .spec.quantities import looks_like_quantity, parse_duration, parse_percent, to_days
@@ -141,7 +141,7 @@ class _Compiler:
             self.problem(path, f"expected {'a condition' if want == 'bool' else 'a number'}, "
                          f"but {text!r} is a {found}")
             return None
-        return Formula(text, tree, compile_expr(tree, self.slots), _path_text(path))
+        return Formula(text, tree, scalar_evaluator(tree, self.slots), _path_text(path))
 
     def delay(self, path: PathKey, value: Any) -> Delay | None:
         if isinstance(value, int | float | str):

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from ..spec.expressions import OPERATORS, Expr, compile_expr
+from ..spec.expressions import OPERATORS, Expr, scalar_evaluator
 
 __all__ = ["VectorEvaluationError", "VectorEvaluator", "compile_vectorized", "constant_value",
            "may_fail"]
@@ -127,7 +127,7 @@ class _Compiler:
         for name in names:
             values[self.slots[name]] = self.constants[self.slots[name]]
         try:
-            return _Constant(compile_expr(expr, self.slots)(values))
+            return _Constant(scalar_evaluator(expr, self.slots)(values))
         except (ArithmeticError, ValueError, TypeError):
             return None  # left to fail at run time, where the error names the event
 

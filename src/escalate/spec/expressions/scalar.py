@@ -1,0 +1,87 @@
+"""Evaluating a checked expression, one replication at a time, through nested closures."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from .language import OPERATORS, Evaluator
+from .tree import Expr
+
+__all__ = ["scalar_evaluator"]
+
+
+def _clip(x: float, low: float, high: float) -> float:
+    return min(max(x, low), high)
+
+
+# Spelled out so that a single argument works: the builtins would iterate over it.
+def _min(*values: float) -> float:
+    return min(values)
+
+
+def _max(*values: float) -> float:
+    return max(values)
+
+
+_SCALAR_FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "min": _min,
+    "max": _max,
+    "clip": _clip,
+    "abs": abs,
+    "floor": math.floor,
+    "ceil": math.ceil,
+    "sqrt": math.sqrt,
+    "exp": math.exp,
+    "log": math.log,
+}
+
+
+def scalar_evaluator(expr: Expr, slots: Mapping[str, int]) -> Evaluator:
+    """Turn a checked expression into a closure over a list of slot values.
+
+    ``slots`` maps each name to its index in the sequence the closure receives.
+    Arithmetic errors (division by zero, overflow, log of a negative) surface as
+    ``ArithmeticError`` or ``ValueError`` when the closure runs.
+    """
+    kind = expr.kind
+    if kind in ("num", "bool"):
+        constant = expr.value
+        return lambda values: constant
+    if kind == "name":
+        index = slots[expr.value]
+        return lambda values: values[index]
+    if kind == "neg":
+        inner = scalar_evaluator(expr.args[0], slots)
+        return lambda values: -inner(values)
+    if kind == "not":
+        inner = scalar_evaluator(expr.args[0], slots)
+        return lambda values: not inner(values)
+    if kind == "op":
+        left = scalar_evaluator(expr.args[0], slots)
+        right = scalar_evaluator(expr.args[1], slots)
+        if expr.value == "and":
+            return lambda values: left(values) and right(values)
+        if expr.value == "or":
+            return lambda values: left(values) or right(values)
+        if expr.value == "**":
+            return lambda values: _power(left(values), right(values))
+        function = OPERATORS[expr.value]
+        return lambda values: function(left(values), right(values))
+    args = [scalar_evaluator(arg, slots) for arg in expr.args]
+    if expr.value == "if":
+        condition, then, other = args
+        return lambda values: then(values) if condition(values) else other(values)
+    function = _SCALAR_FUNCTIONS[expr.value]
+    if len(args) == 1:
+        (only,) = args
+        return lambda values: function(only(values))
+    return lambda values: function(*(arg(values) for arg in args))
+
+
+def _power(base: float, exponent: float) -> float:
+    result = base**exponent
+    if isinstance(result, complex):
+        raise ValueError(f"{base:g} ** {exponent:g} is not a real number")
+    return float(result)
