@@ -22,7 +22,7 @@ from strategies import condition_expression, number_expression
 
 import escalate
 from escalate.cli import cli
-from escalate.compiled import CompiledScenario
+from escalate.compile.compiled import CompiledScenario
 from escalate.distributions import DELAY_UNIFORMS, delay_from_uniforms, draw_delay
 from escalate.engine import records as records_module
 from escalate.engine.batch import BLOCK_SIZE, BatchEngine

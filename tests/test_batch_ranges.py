@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 import escalate
-from escalate.compiled import CompiledScenario
+from escalate.compile.compiled import CompiledScenario
 from escalate.engine.batch import BLOCK_SIZE, BatchEngine, Overflow
 from escalate.engine.chunk import Chunk
 from escalate.engine.records import ReplicationRecord

@@ -36,7 +36,7 @@ from scipy import stats
 from strategies import runnable_scenario
 
 import escalate
-from escalate.compiled import CompiledScenario
+from escalate.compile.compiled import CompiledScenario
 from escalate.engine import batch as batch_module
 from escalate.engine import chunk as chunk_module
 from escalate.engine.batch import BatchEngine

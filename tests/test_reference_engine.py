@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import escalate
-from escalate.compiled import CompiledScenario
+from escalate.compile.compiled import CompiledScenario
 from escalate.engine import ReferenceEngine, ReplicationRecord
 from escalate.montecarlo.runner import iter_records, run
 from escalate.montecarlo.seeding import replication_rng

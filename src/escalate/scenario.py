@@ -11,8 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .compiled import CompiledScenario
-from .compiler import compile_scenario
+from .compile import CompiledScenario, compile_scenario
 from .errors import Diagnostic, ScenarioError, UsageError
 from .spec.diagnose import diagnostics_from_validation
 from .spec.model import ScenarioSpec

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from .compiled import CompiledScenario
+from .compile.compiled import CompiledScenario
 from .engine.batch import BatchEngine
 from .engine.pending import CapacityError
 from .engine.records import ReplicationRecord

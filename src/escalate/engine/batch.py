@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..compiled import CompiledScenario
+from ..compile.compiled import CompiledScenario
 from .chunk import BLOCK_SIZE, BlockStreamSource, Chunk
 from .pending import MAX_CAPACITY, CapacityError
 from .plan import Compiled, EventPlan, build_plans

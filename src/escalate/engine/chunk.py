@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from ..compiled import CompiledEvent
+from ..compile.compiled import CompiledEvent
 from ..distributions import (
     check_delay_arguments,
     delay_from_uniforms,

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..compiled import NOW, CompiledEvent, CompiledScenario, Delay, Formula
+from ..compile.compiled import NOW, CompiledEvent, CompiledScenario, Delay, Formula
 from ..distributions import DELAY_UNIFORMS, check_delay_arguments
 from .vectorized import VectorEvaluator, compile_vectorized, constant_value
 

@@ -18,7 +18,7 @@ import numpy as np
 import simpy
 from simpy.events import Timeout
 
-from ..compiled import NOW, CompiledEvent, CompiledScenario, Delay, Formula
+from ..compile.compiled import NOW, CompiledEvent, CompiledScenario, Delay, Formula
 from ..distributions import check_delay_arguments, draw_delay
 from ..errors import SimulationError
 from .records import LogEntry, ReplicationRecord

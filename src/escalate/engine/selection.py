@@ -7,7 +7,7 @@ something only the reference engine does; the reason is recorded with the run.
 
 from __future__ import annotations
 
-from ..compiled import CompiledScenario
+from ..compile.compiled import CompiledScenario
 from ..errors import UsageError
 from .pending import MAX_CAPACITY
 

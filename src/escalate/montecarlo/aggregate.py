@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..compiled import CompiledScenario
+from ..compile.compiled import CompiledScenario
 from ..engine.records import ReplicationRecord
 from .stats import histogram_quantile, wilson_interval
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from ..compiled import CompiledScenario
+from ..compile.compiled import CompiledScenario
 from ..errors import UsageError
 from ..scenario import Scenario
 from .aggregate import Aggregator

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from ..compiled import CompiledScenario
+from ..compile.compiled import CompiledScenario
 from ..distributions import draw_uncertain
 from ..engine.batch import BLOCK_SIZE, BatchEngine, Overflow
 from ..engine.records import ChunkRecords, ReplicationRecord

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..compiled import CompiledEvent, CompiledScenario
+from ..compile.compiled import CompiledEvent, CompiledScenario
 
 __all__ = ["to_dot", "to_mermaid"]
 

@@ -34,7 +34,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Self
 
-from ..compiled import CompiledScenario
+from ..compile.compiled import CompiledScenario
 from ..engine.records import ReplicationRecord
 from ..errors import OutputError
 from .destination import MANIFEST, check_output_directory, remove_outputs

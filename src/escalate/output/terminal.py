@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from ..compiled import CompiledScenario
+from ..compile.compiled import CompiledScenario
 from ..engine.records import ReplicationRecord
 
 __all__ = ["render_summary", "render_trace"]

@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from html import escape
 
-from ..compiled import CompiledEvent, CompiledScenario
+from ..compile.compiled import CompiledEvent, CompiledScenario
 
 __all__ = ["event_graph_svg", "layers"]
 

@@ -23,8 +23,7 @@ from typing import Any
 import numpy as np
 from pydantic import ValidationError
 
-from ..compiled import CompiledScenario
-from ..compiler import compile_scenario
+from ..compile import CompiledScenario, compile_scenario
 from ..errors import EscalateError, OutputError, UsageError
 from ..output.destination import MANIFEST, read_manifest
 from ..output.rundir import RUN_FORMAT
@@ -384,4 +383,5 @@ def run_data_from_result(result: Any, label: str, scenario: Any = None) -> RunDa
                      "name": result.scenario.name,
                      "sha256": scenario.sha256 if scenario is not None else None},
     }
-    return RunData(label, manifest, result.summary, result.scenario.spec, None, indicators)
+    spec = ScenarioSpec.model_validate(result.scenario.document)
+    return RunData(label, manifest, result.summary, spec, None, indicators)

@@ -272,7 +272,7 @@ def sensitivity_analysis(
             directory.record_start()
         outputs, engines = _evaluate(scenario, names, values, replications, seed_value,
                                      engine, executor, progress)
-        spec = compiled.spec
+        spec = scenario.spec
         data = {
             "method": method,
             "samples": samples,

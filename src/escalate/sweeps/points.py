@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from ..compiled import CompiledScenario, Formula
+from ..compile.compiled import CompiledScenario, Formula
 from ..distributions import check_delay_arguments
 from ..errors import Diagnostic, ScenarioError
 from ..scenario import Scenario

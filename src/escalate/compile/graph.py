@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..compiled import CompiledEvent
 from ..errors import Diagnostic
-from .source import SourceMap
+from ..spec.source import SourceMap
+from .compiled import CompiledEvent
 
 __all__ = ["check_graph"]
 

@@ -13,9 +13,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .distributions import UncertainParameter
-from .spec.expressions import Evaluator, Expr
-from .spec.model import ScenarioSpec
+from ..distributions import UncertainParameter
+from ..spec.expressions import Evaluator, Expr
 
 __all__ = [
     "RESERVED_TERMINALS",
@@ -126,7 +125,6 @@ class CompiledOutcome:
 class CompiledScenario:
     """A validated, resolved scenario ready for an engine."""
 
-    spec: ScenarioSpec
     name: str
     start: dt.date | None
     horizon: float
