@@ -123,7 +123,11 @@ class CompiledOutcome:
 
 @dataclass(frozen=True)
 class CompiledScenario:
-    """A validated, resolved scenario ready for an engine."""
+    """A validated, resolved scenario ready for an engine.
+
+    Self-sufficient: engines, aggregators and reports read it, never the spec it came from
+    (``document`` holds that spec as JSON-ready data for provenance).
+    """
 
     name: str
     start: dt.date | None

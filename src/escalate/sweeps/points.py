@@ -247,7 +247,7 @@ def invalid_points(scenario: Scenario, design: Design) -> np.ndarray:
     compiled = scenario.compiled
     values = np.asarray(design.values, dtype=float).reshape(design.points, len(design.names))
     invalid = np.zeros(design.points, dtype=bool)
-    # What compiling the point would refuse (Compiler.parameter_value and check_range).
+    # What compiling the point would refuse (compile/parameters.py: its value and range checks).
     for j, name in enumerate(design.names):
         column = values[:, j]
         fine = np.isfinite(column)
