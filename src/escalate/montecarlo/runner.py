@@ -64,8 +64,8 @@ def run(
     ``keep_log`` keeps each replication's event log on its record (for sinks).
     ``engine`` is ``"auto"`` (the batch engine when it can run the scenario),
     ``"reference"`` or ``"batch"`` (:mod:`~escalate.engine.selection`); the
-    result says which ran and why.  The
-    engines give the same distributions but not the same numbers.
+    result says which ran and why.  The engines give the same distributions
+    but not the same numbers.
     Raises :class:`ScenarioError` for bad overrides, :class:`SimulationError`
     when a replication fails, :class:`UsageError` for bad arguments.
     """

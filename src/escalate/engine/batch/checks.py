@@ -69,20 +69,21 @@ class ChunkChecks(ChunkState):
         self.stop(group, np.isin(group.rows, failing[~self.asked(failing)]))
         return None
 
-    def evaluate(self, compiled: ArrayFormula, event: CompiledEvent, group: Group) -> Any:
-        """``compiled`` in the rows of ``group`` (those where it cannot be evaluated stopped)."""
+    def evaluate(self, lowered: ArrayFormula, event: CompiledEvent, group: Group) -> Any:
+        """``lowered`` in the rows of ``group`` (those where it cannot be evaluated stopped)."""
         while True:
             try:
-                return compiled.evaluate(self.columns, group.rows)
+                return lowered.evaluate(self.columns, group.rows)
             except ArrayEvaluationError as exc:
                 row = self.unevaluable(exc, group)
                 if row is not None:
-                    formula = compiled.formula
+                    formula = lowered.formula
                     raise self.fail(row, event, f"{formula.where}: cannot evaluate "
                                     f"{formula.text!r}: {exc}") from exc
 
-    def truth(self, compiled: ArrayFormula, event: CompiledEvent, group: Group) -> np.ndarray:
-        value = self.evaluate(compiled, event, group)
+    def truth(self, lowered: ArrayFormula, event: CompiledEvent, group: Group) -> np.ndarray:
+        """``lowered`` in the rows of ``group`` as one bool per row."""
+        value = self.evaluate(lowered, event, group)
         if np.ndim(value) == 0:
             return np.full(len(group.rows), bool(value))
         return np.asarray(value, dtype=bool)
