@@ -32,10 +32,11 @@ from pytest_benchmark.fixture import BenchmarkFixture
 
 import escalate
 from escalate.distributions import DELAY_UNIFORMS, delay_from_uniforms
-from escalate.engine import chunk as chunk_module
+from escalate.engine import ReferenceEngine, StreamKeys
 from escalate.engine.batch import BatchEngine
-from escalate.montecarlo.runner import iter_records, run
-from escalate.montecarlo.seeding import BlockStreams
+from escalate.engine.batch import draws as draws_module
+from escalate.engine.batch.chunk import Chunk
+from escalate.montecarlo.runner import run
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import handwritten_simpy
@@ -90,7 +91,7 @@ def test_reference_engine_against_the_handwritten_model(benchmark: BenchmarkFixt
 
     def replicate() -> int:
         return sum(record.events_fired
-                   for record in iter_records(compiled, SEED, 0, REFERENCE_REPLICATIONS))
+                   for record in ReferenceEngine(compiled).run(StreamKeys(SEED), 0, REFERENCE_REPLICATIONS))
 
     events = benchmark.pedantic(replicate, rounds=3, iterations=1, warmup_rounds=1)
     yardstick = MEASURED[(ARTICLE.stem, "handwritten")]
@@ -142,7 +143,7 @@ def test_batch_engine_alone(benchmark: BenchmarkFixture, path: Path) -> None:
 
     def replicate() -> int:
         return sum(int(chunk.events_fired.sum())
-                   for chunk in engine.run(BlockStreams(SEED), 0, BATCH_REPLICATIONS))
+                   for chunk in engine.run(StreamKeys(SEED), 0, BATCH_REPLICATIONS))
 
     events = benchmark.pedantic(replicate, rounds=3, iterations=1, warmup_rounds=1)
     _report(benchmark, (path.stem, "batch engine alone"), BATCH_REPLICATIONS, events)
@@ -152,7 +153,7 @@ def _draws_of_a_run(monkeypatch: pytest.MonkeyPatch) -> tuple[int, dict[tuple[An
     """Count the uniforms a batch run of the article scenario deals and the delays it draws."""
     dealt = [0]
     delays: dict[tuple[Any, ...], int] = {}
-    deal, transform = chunk_module.Chunk.deal, chunk_module.delay_from_uniforms
+    deal, transform = Chunk.deal, draws_module.delay_from_uniforms
 
     def counted_deal(chunk: Any, rows: np.ndarray, events: np.ndarray) -> None:
         deal(chunk, rows, events)
@@ -163,8 +164,8 @@ def _draws_of_a_run(monkeypatch: pytest.MonkeyPatch) -> tuple[int, dict[tuple[An
         delays[key] = delays.get(key, 0) + uniforms.shape[1]
         return transform(kind, args, uniforms)
 
-    monkeypatch.setattr(chunk_module.Chunk, "deal", counted_deal)
-    monkeypatch.setattr(chunk_module, "delay_from_uniforms", counted_transform)
+    monkeypatch.setattr(Chunk, "deal", counted_deal)
+    monkeypatch.setattr(draws_module, "delay_from_uniforms", counted_transform)
     run(escalate.load(ARTICLE), replications=BATCH_REPLICATIONS, seed=SEED, engine="batch",
         keep_replications=False)
     monkeypatch.undo()

@@ -12,7 +12,7 @@ import pytest
 from pytest_benchmark.fixture import BenchmarkFixture
 
 import escalate
-from escalate.montecarlo.runner import iter_records
+from escalate.engine import ReferenceEngine, StreamKeys
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTICLE = ROOT / "scenarios" / "kursk-atacms-2024.yaml"
@@ -34,7 +34,7 @@ def test_reference_engine_replications(benchmark: BenchmarkFixture,
 
     def replicate() -> int:
         return sum(record.events_fired
-                   for record in iter_records(compiled, SEED, 0, REPLICATIONS))
+                   for record in ReferenceEngine(compiled).run(StreamKeys(SEED), 0, REPLICATIONS))
 
     events = benchmark.pedantic(replicate, rounds=5, iterations=1, warmup_rounds=1)
     seconds = benchmark.stats.stats.median

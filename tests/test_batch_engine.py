@@ -26,12 +26,13 @@ from escalate.compile.compiled import CompiledScenario
 from escalate.distributions import DELAY_UNIFORMS, delay_from_uniforms, draw_delay
 from escalate.engine import records as records_module
 from escalate.engine.batch import BLOCK_SIZE, BatchEngine
-from escalate.engine.pending import MAX_CAPACITY, PendingTable, first_true
+from escalate.engine.batch.lowering import ArrayEvaluationError, lower_to_arrays
+from escalate.engine.batch.pending import MAX_CAPACITY, PendingTable, first_true
+from escalate.engine.protocol import StreamKeys
+from escalate.engine.reference import ReferenceEngine
 from escalate.engine.selection import choose_engine
-from escalate.engine.vectorized import VectorEvaluationError, compile_vectorized
 from escalate.montecarlo.aggregate import Aggregator
-from escalate.montecarlo.runner import iter_records, run
-from escalate.montecarlo.seeding import BlockStreams
+from escalate.montecarlo.runner import run
 from escalate.spec.expressions import ExpressionError, infer_type, parse, scalar_evaluator
 
 SEED = 20241117
@@ -43,7 +44,7 @@ def compile_text(body: str, *, horizon: str = "100") -> CompiledScenario:
 
 
 def batch_records(scenario: CompiledScenario, count: int, first: int = 0) -> list[Any]:
-    return [record for chunk in BatchEngine(scenario).run(BlockStreams(SEED), first, count)
+    return [record for chunk in BatchEngine(scenario).run(StreamKeys(SEED), first, count)
             for record in chunk.records(scenario.terminals)]
 
 
@@ -109,7 +110,7 @@ def test_paths_are_exact_even_when_their_hashes_collide(border_file: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """With every path hashed alike, distinct paths are still told apart."""
     scenario = escalate.load(border_file).compiled
-    (chunk,) = BatchEngine(scenario).run(BlockStreams(SEED), 0, 4000)
+    (chunk,) = BatchEngine(scenario).run(StreamKeys(SEED), 0, 4000)
     expected = chunk.paths()
     monkeypatch.setattr(records_module, "_PATH_WEIGHTS", np.zeros(4096, dtype=np.int64))
     paths, path_of, counts = chunk.paths()
@@ -199,7 +200,7 @@ DETERMINISTIC = {
 def test_rules_without_chance_give_the_reference_records(body: str) -> None:
     """With no random draw involved, both engines give the same replications, field by field."""
     scenario = compile_text(body)
-    expected = list(iter_records(scenario, SEED, 0, 2))
+    expected = list(ReferenceEngine(scenario).run(StreamKeys(SEED), 0, 2))
     assert repr(batch_records(scenario, 2)) == repr(expected)
 
 
@@ -340,7 +341,7 @@ def _compare(expression: str) -> None:
     infer_type(tree, {"x": "number", "y": "number", "flag": "bool"})
     slots = {"x": 0, "y": 1, "flag": 2}
     scalar = scalar_evaluator(tree, slots)
-    vector = compile_vectorized(tree, slots, {})
+    vector = lower_to_arrays(tree, slots, {})
     grid = [(x, y, flag) for x in VALUES for y in VALUES for flag in (False, True)]
     columns = [np.array([g[i] for g in grid], dtype=bool if i == 2 else float) for i in range(3)]
     expected: list[Any] = []
@@ -352,7 +353,7 @@ def _compare(expression: str) -> None:
     failing = {i for i, value in enumerate(expected) if value is None}
     rows = np.arange(len(grid))
     if failing:
-        with pytest.raises(VectorEvaluationError) as caught, np.errstate(all="ignore"):
+        with pytest.raises(ArrayEvaluationError) as caught, np.errstate(all="ignore"):
             vector(columns, rows)
         assert set(caught.value.rows.tolist()) <= failing, expression
         return

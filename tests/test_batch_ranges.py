@@ -10,7 +10,6 @@ the run, its chunks or how it is split.
 
 from __future__ import annotations
 
-import functools
 import itertools
 import re
 from typing import Any
@@ -20,13 +19,15 @@ import pytest
 
 import escalate
 from escalate.compile.compiled import CompiledScenario
-from escalate.engine.batch import BLOCK_SIZE, BatchEngine, Overflow
-from escalate.engine.chunk import Chunk
+from escalate.engine import selection
+from escalate.engine.batch import BLOCK_SIZE, BatchEngine
+from escalate.engine.batch.chunk import Chunk
+from escalate.engine.protocol import Overflow, StreamKeys
 from escalate.engine.records import ReplicationRecord
-from escalate.montecarlo import runner as runner_module
+from escalate.engine.streams import BlockStreams
 from escalate.montecarlo.precision import run_to_precision
-from escalate.montecarlo.runner import RunResult, run
-from escalate.montecarlo.seeding import BlockStreams
+from escalate.montecarlo.results import RunResult
+from escalate.montecarlo.runner import run
 from escalate.workflow import trace
 
 # -- a failure outside the range ---------------------------------------------------------------------
@@ -109,12 +110,12 @@ def test_the_engine_raises_only_for_the_range_it_is_asked_for() -> None:
     engine = BatchEngine(boom().compiled)
     twin = BatchEngine(twin_of_boom().compiled)
     terminals = engine.scenario.terminals
-    (chunk,) = engine.run(BlockStreams(1), 0, 5)
-    (expected,) = twin.run(BlockStreams(1), 0, 5)
+    (chunk,) = engine.run(StreamKeys(1), 0, 5)
+    (expected,) = twin.run(StreamKeys(1), 0, 5)
     assert isinstance(chunk, Overflow) is isinstance(expected, Overflow) is False
     assert repr(list(chunk.records(terminals))) == repr(list(expected.records(terminals)))
     with pytest.raises(escalate.SimulationError) as raised:
-        list(engine.run(BlockStreams(1), 21, 1))
+        list(engine.run(StreamKeys(1), 21, 1))
     assert str(raised.value) == BOOM_MESSAGE
 
 
@@ -210,7 +211,7 @@ def _failing_and_twin(probe: str, outcome: str) -> tuple[CompiledScenario, list[
                                                          list[ReplicationRecord]]:
     """The failing scenario, the rows of block 0 that fail and the twin's records."""
     twin = spoiled(probe, 1, outcome)
-    (records,) = BatchEngine(twin).run(BlockStreams(7), 0, BLOCK_SIZE)
+    (records,) = BatchEngine(twin).run(StreamKeys(7), 0, BLOCK_SIZE)
     expected = records_of(records, twin.terminals)
     spoil = [e.name for e in twin.events].index("spoil")
     failing = [r.index for r in expected if spoil in r.path]
@@ -228,7 +229,7 @@ def test_each_check_stops_only_a_failing_replication_not_asked_for(probe: str, o
                                                                    message: str) -> None:
     """With no replication asked for, the failing ones stop and the others are the twin's."""
     scenario, failing, expected = _failing_and_twin(probe, outcome)
-    records = Chunk(BatchEngine(scenario), BlockStreams(7), 0, 1, asked=(0, 0)).run()
+    records = Chunk(BatchEngine(scenario).plan, BlockStreams(7), 0, 1, asked=(0, 0)).run()
     got = records_of(records, scenario.terminals)
     kept = [i for i in range(BLOCK_SIZE) if i not in failing]
     assert repr([got[i] for i in kept]) == repr([expected[i] for i in kept])
@@ -241,11 +242,11 @@ def test_each_check_fails_a_run_that_asks_for_the_failing_replication(probe: str
     scenario, failing, expected = _failing_and_twin(probe, outcome)
     low, high = failing[0] + 1, failing[1]
     if high > low:
-        (records,) = BatchEngine(scenario).run(BlockStreams(7), low, high - low)
+        (records,) = BatchEngine(scenario).run(StreamKeys(7), low, high - low)
         assert repr(records_of(records, scenario.terminals)) == repr(expected[low:high])
     for first, count in [(failing[1], 1), (0, failing[0] + 1), (low, BLOCK_SIZE - low)]:
         with pytest.raises(escalate.SimulationError, match=message) as raised:
-            list(BatchEngine(scenario).run(BlockStreams(7), first, count))
+            list(BatchEngine(scenario).run(StreamKeys(7), first, count))
         named = int(re.findall(r"^replication (\d+)", str(raised.value))[0])
         assert named in failing[1:] if first == low else named == failing[first > 0]
 
@@ -263,7 +264,7 @@ def test_a_failing_replication_not_asked_for_fires_nothing_more(
         original(chunk, plan, group)
 
     monkeypatch.setattr(Chunk, "fire", fire)
-    Chunk(BatchEngine(scenario), BlockStreams(7), 0, 1, asked=(0, 0)).run()
+    Chunk(BatchEngine(scenario).plan, BlockStreams(7), 0, 1, asked=(0, 0)).run()
     failed_at = "spoil" if outcome == OUTCOME else "probe"
     for row in failing:
         events = [name for name, rows in fired if row in rows]
@@ -285,10 +286,10 @@ def test_a_replication_stopped_by_its_chosen_successor_goes_no_further(
         original(chunk, plan, group)
 
     monkeypatch.setattr(Chunk, "repeat", repeat)
-    Chunk(BatchEngine(spoiled(probe, 1)), BlockStreams(7), 0, 1).run()
+    Chunk(BatchEngine(spoiled(probe, 1)).plan, BlockStreams(7), 0, 1).run()
     assert sorted(set(repeated)) == failing
     repeated.clear()
-    Chunk(BatchEngine(scenario), BlockStreams(7), 0, 1, asked=(0, 0)).run()
+    Chunk(BatchEngine(scenario).plan, BlockStreams(7), 0, 1, asked=(0, 0)).run()
     assert repeated == []
 
 
@@ -339,11 +340,17 @@ def test_only_the_blocks_that_overflow_run_on_the_reference_engine(
     assert_same_rows(between.arrays, fanout_run.arrays, slice(BLOCK_SIZE, 5 * BLOCK_SIZE))
 
 
+class OneBlockChunks(BatchEngine):
+    """The batch engine simulating one block per chunk."""
+
+    def __init__(self, scenario: CompiledScenario, *, uncertainty: bool = False) -> None:
+        super().__init__(scenario, uncertainty=uncertainty, chunk_blocks=1)
+
+
 def test_the_reason_joins_neighbouring_blocks_across_chunks(
         fanout: escalate.Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
     """Blocks 5 and 6 in chunks of their own are still one range of the reason."""
-    monkeypatch.setattr(runner_module, "BatchEngine", functools.partial(BatchEngine,
-                                                                         chunk_blocks=1))
+    monkeypatch.setitem(selection.ENGINE_CLASSES, "batch", OneBlockChunks)
     result = run(fanout, first=5000, replications=2500, seed=FANOUT_SEED, engine="batch")
     assert "; replications 5120-7167 ran on the reference engine (2,048 of 2,500" in \
         result.engine_reason
@@ -352,7 +359,7 @@ def test_the_reason_joins_neighbouring_blocks_across_chunks(
 def test_the_reason_lists_a_few_ranges_and_counts_the_others(
         fanout: escalate.Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
     """Beyond its limit of ranges, the reason says how many there are."""
-    monkeypatch.setattr(runner_module, "_FALLBACK_RANGES", 1)
+    monkeypatch.setattr(selection, "_FALLBACK_RANGES", 1)
     result = run(fanout, first=1000, replications=4200, seed=FANOUT_SEED, engine="batch")
     assert "; replications 1000-1023, ... (2 ranges) ran on the reference engine (104 of " \
         "4,200" in result.engine_reason
@@ -374,7 +381,7 @@ def test_the_engine_hands_back_the_same_blocks_whatever_its_chunks(
     """One chunk or one chunk per block: the same records, the same blocks handed back."""
     def pieces(chunk_blocks: int) -> list[Any]:
         engine = BatchEngine(fanout.compiled, chunk_blocks=chunk_blocks)
-        return list(engine.run(BlockStreams(FANOUT_SEED), 500, 7000))
+        return list(engine.run(StreamKeys(FANOUT_SEED), 500, 7000))
 
     whole, single = pieces(64), pieces(1)
     assert [(p.first, p.stop) for p in whole if isinstance(p, Overflow)] == [

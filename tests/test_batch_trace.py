@@ -19,8 +19,8 @@ from sweep_helpers import escalate_cli
 
 import escalate
 from escalate.engine.batch import BatchEngine
+from escalate.engine.protocol import StreamKeys
 from escalate.engine.records import ReplicationRecord
-from escalate.montecarlo.seeding import BlockStreams
 from escalate.workflow import trace
 
 SEED = 424242
@@ -101,7 +101,7 @@ def test_a_batch_trace_agrees_with_its_run_on_generated_scenarios(text: str,
     """Over the whole language, the traced record is the run's record and its log tells it."""
     scenario = escalate.loads(text)
     record, _, engine = trace(scenario, seed=SEED, replication=replication, engine="batch")
-    (chunk,) = BatchEngine(scenario.compile()).run(BlockStreams(SEED), replication, 1)
+    (chunk,) = BatchEngine(scenario.compile()).run(StreamKeys(SEED), replication, 1)
     (expected,) = chunk.records(scenario.compile().terminals)
     assert engine == "batch"
     assert _fields(record) == _fields(expected), text

@@ -37,14 +37,16 @@ from strategies import runnable_scenario
 
 import escalate
 from escalate.compile.compiled import CompiledScenario
-from escalate.engine import batch as batch_module
-from escalate.engine import chunk as chunk_module
 from escalate.engine.batch import BatchEngine
-from escalate.engine.pending import PendingTable
-from escalate.engine.plan import EventPlan
+from escalate.engine.batch import draws as draws_module
+from escalate.engine.batch import plan as plan_module
+from escalate.engine.batch.pending import PendingTable
+from escalate.engine.batch.plan import EventPlan
+from escalate.engine.protocol import StreamKeys
 from escalate.engine.records import ReplicationRecord
-from escalate.montecarlo.runner import RunResult, iter_records, run
-from escalate.montecarlo.seeding import BlockStreams
+from escalate.engine.reference import ReferenceEngine
+from escalate.montecarlo.results import RunResult
+from escalate.montecarlo.runner import run
 
 
 def _is_scenario(path: Path) -> bool:
@@ -192,8 +194,8 @@ def test_the_engines_agree_on_generated_scenarios(text: str, uncertainty: bool) 
 def test_the_engines_give_identical_records_when_nothing_is_random(text: str) -> None:
     """Fixed delays and probabilities of 0 or 1: the same replications, field by field."""
     scenario = escalate.loads(text).compiled
-    expected = [_comparable(r) for r in iter_records(scenario, SEED, 0, 3)]
-    (chunk,) = BatchEngine(scenario).run(BlockStreams(SEED), 0, 3)
+    expected = [_comparable(r) for r in ReferenceEngine(scenario).run(StreamKeys(SEED), 0, 3)]
+    (chunk,) = BatchEngine(scenario).run(StreamKeys(SEED), 0, 3)
     assert [_comparable(r) for r in chunk.records(scenario.terminals)] == expected, text
 
 
@@ -247,27 +249,27 @@ def _ignore_cancels(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _ignore_guards(monkeypatch: pytest.MonkeyPatch) -> None:
-    original = batch_module.build_plans
-    monkeypatch.setattr(batch_module, "build_plans",
+    original = plan_module.build_plans
+    monkeypatch.setattr(plan_module, "build_plans",
                         lambda *args: tuple(_without("guard", None)(p) for p in original(*args)))
 
 
 def _ignore_repeat_max(monkeypatch: pytest.MonkeyPatch) -> None:
-    original = batch_module.build_plans
-    monkeypatch.setattr(batch_module, "build_plans",
+    original = plan_module.build_plans
+    monkeypatch.setattr(plan_module, "build_plans",
                         lambda *args: tuple(_without("repeat_max", None)(p)
                                             for p in original(*args)))
 
 
 def _gamma_scale_wrong(monkeypatch: pytest.MonkeyPatch) -> None:
-    original = chunk_module.delay_from_uniforms
+    original = draws_module.delay_from_uniforms
 
     def mutated(kind: str, args: Any, uniforms: np.ndarray) -> np.ndarray:
         if kind == "gamma":
             args = [args[0], np.multiply(args[1], 1.2)]
         return original(kind, args, uniforms)
 
-    monkeypatch.setattr(chunk_module, "delay_from_uniforms", mutated)
+    monkeypatch.setattr(draws_module, "delay_from_uniforms", mutated)
 
 
 MUTANTS = {

@@ -19,7 +19,7 @@ import numpy as np
 from hypothesis import assume, example, given
 from strategies import expression_tree, token_soup
 
-from escalate.engine.vectorized import compile_vectorized
+from escalate.engine.batch.lowering import lower_to_arrays
 from escalate.spec.expressions import (
     MAX_EXPRESSION_CHARS,
     Expr,
@@ -59,8 +59,8 @@ def _check_downstream(tree: Expr) -> None:
         assert error.message
         return
     scalar = scalar_evaluator(tree, SLOTS)
-    vector = compile_vectorized(tree, SLOTS, {})
-    # A run reports these as the replication's error (VectorEvaluationError names the rows).
+    vector = lower_to_arrays(tree, SLOTS, {})
+    # A run reports these as the replication's error (ArrayEvaluationError names the rows).
     with contextlib.suppress(ArithmeticError, ValueError):
         scalar(VALUES)
     with np.errstate(all="ignore"), contextlib.suppress(ArithmeticError):

@@ -13,8 +13,8 @@ import pytest
 
 import escalate
 from escalate.compile.compiled import CompiledScenario
-from escalate.engine import ReferenceEngine, ReplicationRecord
-from escalate.montecarlo.runner import iter_records, run
+from escalate.engine import ReferenceEngine, ReplicationRecord, StreamKeys
+from escalate.montecarlo.runner import run
 from escalate.montecarlo.seeding import replication_rng
 from escalate.montecarlo.stats import wilson_interval
 
@@ -33,14 +33,14 @@ def replicate(body: str, *, seed: int = SEED, index: int = 0, horizon: str = "10
               ) -> ReplicationRecord:
     """Run one replication of the scenario with its event log."""
     scenario = compile_text(body, horizon=horizon)
-    return next(iter_records(scenario, seed, index, 1, keep_log=True))
+    return next(ReferenceEngine(scenario).run(StreamKeys(seed), index, 1, keep_log=True))
 
 
 def final_state(body: str, *, seed: int = SEED) -> dict[str, Any]:
     """Run one replication on the engine directly and return the state it ends with."""
     scenario = compile_text(body)
     values = scenario.initial_values()
-    ReferenceEngine(scenario).run(0, replication_rng(seed, 0), values)
+    ReferenceEngine(scenario).replicate(0, replication_rng(seed, 0), values)
     return {name: values[i] for i, name in enumerate(scenario.state_names)}
 
 
@@ -59,7 +59,7 @@ def frequency(scenario: CompiledScenario, event: str, replications: int) -> tupl
     """How many of ``replications`` replications fired ``event``."""
     index = scenario.event_index()[event]
     hits = sum(index in record.path
-               for record in iter_records(scenario, SEED, 0, replications))
+               for record in ReferenceEngine(scenario).run(StreamKeys(SEED), 0, replications))
     return hits, replications
 
 
@@ -259,7 +259,7 @@ def test_choose_picks_each_branch_with_its_probability(event: str, expected: flo
 def test_choose_schedules_exactly_one_branch() -> None:
     """Every replication of a choice with `otherwise` fires exactly one of the alternatives."""
     scenario = compile_text(CHOICE)
-    for record in iter_records(scenario, SEED, 0, 500):
+    for record in ReferenceEngine(scenario).run(StreamKeys(SEED), 0, 500):
         assert len(record.path) == 2
 
 
@@ -270,7 +270,7 @@ def test_choose_without_otherwise_leaves_the_remainder_empty() -> None:
           a: {at: 0, choose: {b: 0.4}}
           b: {after: 1}
     """)
-    records = list(iter_records(scenario, SEED, 0, 4000, keep_log=True))
+    records = list(ReferenceEngine(scenario).run(StreamKeys(SEED), 0, 4000, keep_log=True))
     assert_probability(sum(len(r.path) == 2 for r in records), len(records), 0.4)
     for record in records:
         if len(record.path) == 1:
@@ -301,7 +301,7 @@ def test_choice_probability_of_state_at_its_extremes(certainty: str, expected: l
           c: {{}}
     """)
     names = [event.name for event in scenario.events]
-    for record in iter_records(scenario, SEED, 0, 200):
+    for record in ReferenceEngine(scenario).run(StreamKeys(SEED), 0, 200):
         assert [names[i] for i in record.path] == expected
 
 
@@ -602,7 +602,7 @@ def test_path_lists_events_in_order_of_first_firing() -> None:
           a: {after: 0.5, when: "now < 1"}
           b: {at: 1.75}
     """)
-    record = next(iter_records(scenario, SEED, 0, 1))
+    record = next(ReferenceEngine(scenario).run(StreamKeys(SEED), 0, 1))
     names = [event.name for event in scenario.events]
     assert [names[i] for i in record.path] == ["c", "a", "b"]
     assert (record.events_fired, record.events_skipped) == (5, 2)
@@ -616,8 +616,8 @@ def test_replication_depends_only_on_seed_and_index() -> None:
           b: {after: {exponential: {mean: 3}}, choose: {c: 0.5}}
           c: {after: {uniform: [1, 2]}}
     """)
-    alone = next(iter_records(scenario, SEED, 41, 1))
-    in_sequence = list(iter_records(scenario, SEED, 38, 5))[3]
+    alone = next(ReferenceEngine(scenario).run(StreamKeys(SEED), 41, 1))
+    in_sequence = list(ReferenceEngine(scenario).run(StreamKeys(SEED), 38, 5))[3]
     assert alone == in_sequence
 
 
@@ -638,10 +638,10 @@ def test_an_engine_reused_with_other_parameter_values_draws_from_those_values() 
         offset = scenario.parameter_offset
         values[offset + scenario.parameter_names.index("mean")] = mean
         values[offset + scenario.parameter_names.index("p")] = p
-        return engine.run(3, replication_rng(SEED, 3), values)
+        return engine.replicate(3, replication_rng(SEED, 3), values)
 
     for mean, p in [(5.0, 0.5), (50.0, 1.0), (5.0, 0.5), (0.5, 0.0)]:
         assert record(mean, p, engine) == record(mean, p, ReferenceEngine(scenario))
-    point = [engine.run(i, replication_rng(SEED, i), scenario.initial_values()) for i in range(3)]
-    assert point == [engine.run(i, replication_rng(SEED, i), scenario.initial_values())
+    point = [engine.replicate(i, replication_rng(SEED, i), scenario.initial_values()) for i in range(3)]
+    assert point == [engine.replicate(i, replication_rng(SEED, i), scenario.initial_values())
                      for i in range(3)]

@@ -14,8 +14,10 @@ import pytest
 from conftest import BORDER
 
 import escalate
+from escalate.engine import ReferenceEngine, StreamKeys
 from escalate.montecarlo.aggregate import Aggregator
-from escalate.montecarlo.runner import ReplicationTable, RunResult, iter_records, merge, run
+from escalate.montecarlo.results import ReplicationTable, RunResult, merge
+from escalate.montecarlo.runner import run
 from escalate.montecarlo.seeding import normalize_seed, replication_rng
 from escalate.montecarlo.stats import histogram_quantile, wilson_interval
 
@@ -207,7 +209,7 @@ def test_reference_arrays_are_the_records_across_packed_blocks(border: escalate.
     replications = ReplicationTable._PACK + 37
     arrays = run(border, replications=replications, seed=SEED, engine="reference").arrays
     compiled = border.compile()
-    records = list(iter_records(compiled, SEED, 0, replications))
+    records = list(ReferenceEngine(compiled).run(StreamKeys(SEED), 0, replications))
     np.testing.assert_array_equal(arrays["replication"], [r.index for r in records])
     assert arrays["terminal"].tolist() == [r.terminal for r in records]
     np.testing.assert_array_equal(arrays["end_day"], [r.end_time for r in records])

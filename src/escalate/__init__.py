@@ -12,7 +12,8 @@ from .errors import (
     SimulationError,
     UsageError,
 )
-from .montecarlo.runner import RunResult, run
+from .montecarlo.results import RunResult
+from .montecarlo.runner import run
 from .scenario import Scenario, load, loads
 
 __version__ = "0.1.0"

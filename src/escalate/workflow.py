@@ -12,23 +12,21 @@ from pathlib import Path
 from typing import Any
 
 from .compile.compiled import CompiledScenario
-from .engine.batch import BatchEngine
-from .engine.pending import CapacityError
+from .engine import selection
+from .engine.protocol import StreamKeys
 from .engine.records import ReplicationRecord
-from .engine.selection import choose_engine
 from .errors import OutputError, UsageError
-from .montecarlo.precision import DEFAULT_MAX_REPLICATIONS, check_precision, run_to_precision
-from .montecarlo.runner import (
-    RunResult,
+from .montecarlo.arguments import (
     check_callback,
     check_flag,
     check_replications,
     check_scenario,
-    iter_records,
     normalize_overrides,
-    run,
 )
-from .montecarlo.seeding import BlockStreams, SeedLike, check_stream_keys, normalize_seed
+from .montecarlo.precision import DEFAULT_MAX_REPLICATIONS, check_precision, run_to_precision
+from .montecarlo.results import RunResult
+from .montecarlo.runner import run
+from .montecarlo.seeding import SeedLike, check_stream_keys, normalize_seed
 from .output.destination import MANIFEST, read_manifest
 from .output.rundir import (
     EVENTS,
@@ -64,7 +62,7 @@ def run_to_directory(
     ``replications`` is the block size of an adaptive run
     (:func:`~escalate.montecarlo.precision.run_to_precision`) and the
     manifest records how many replications were needed.  ``engine`` chooses
-    the engine (:func:`~escalate.engine.selection.choose_engine`); the
+    the engine (:mod:`~escalate.engine.selection`); the
     manifest and the summary record which ran and why.  ``scenario`` may be
     the path of a scenario file.  Bad arguments raise :class:`UsageError`
     before the directory is made.
@@ -85,7 +83,7 @@ def run_to_directory(
         scenario = load(scenario)
     compiled = scenario.compile(overrides)
     seed_value = normalize_seed(seed)
-    engine_name, engine_reason = choose_engine(compiled, engine, keep_log=events)
+    engine_name, engine_reason = selection.choose_engine(compiled, engine, keep_log=events)
     with RunDirectory(out) as directory:
         directory.manifest.update(
             format=RUN_FORMAT,
@@ -142,17 +140,8 @@ def trace(scenario: Scenario | str | Path, *, seed: SeedLike, replication: int =
         scenario = load(scenario)
     compiled = scenario.compile(overrides)
     seed_value = normalize_seed(seed)
-    name, _ = choose_engine(compiled, engine)
-    if name == "batch":
-        try:
-            record = BatchEngine(compiled, uncertainty=uncertainty).trace(
-                BlockStreams(seed_value), replication)
-            return record, seed_value, name
-        except CapacityError:
-            # as in a run: a block the batch engine cannot hold runs on the reference engine
-            name = "reference"
-    record = next(iter_records(compiled, seed_value, replication, 1, uncertainty=uncertainty,
-                               keep_log=True))
+    record, name = selection.trace(compiled, StreamKeys(seed_value), replication, engine,
+                                   uncertainty=uncertainty)
     return record, seed_value, name
 
 
@@ -180,7 +169,7 @@ def trace_run(directory: str | Path, *, replication: int = 0,
     replications = manifest.get("replications")
     overrides = manifest.get("overrides") or {}
     if (not isinstance(resolved, dict) or not isinstance(seed, int)
-            or engine not in ("batch", "reference") or not isinstance(replications, int)
+            or engine not in list(selection.ENGINE_CLASSES) or not isinstance(replications, int)
             or not isinstance(overrides, dict)):
         raise OutputError(f"{path} does not record the scenario, seed, engine and "
                           "replications of its run")

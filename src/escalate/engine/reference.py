@@ -12,18 +12,21 @@ from __future__ import annotations
 import heapq
 import math
 import operator
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, ClassVar
 
 import numpy as np
 import simpy
 from simpy.events import Timeout
 
 from ..compile.compiled import NOW, CompiledEvent, CompiledScenario, Delay, Formula
-from ..distributions import check_delay_arguments, draw_delay
+from ..distributions import check_delay_arguments, draw_delay, draw_uncertain
 from ..errors import SimulationError
+from .protocol import StreamKeys
 from .records import LogEntry, ReplicationRecord
+from .streams import replication_rng
 
-__all__ = ["ReferenceEngine"]
+__all__ = ["ReferenceEngine", "draw_parameters"]
 
 _TOLERANCE = 1e-9
 
@@ -39,13 +42,40 @@ class _Stop(Exception):
     """Raised inside a callback to end the replication (a terminal or a runaway)."""
 
 
+def draw_parameters(scenario: CompiledScenario, rng: np.random.Generator,
+                    values: list[Any]) -> tuple[float, ...]:
+    """Draw every uncertain parameter into ``values``; return the draws in parameter order.
+
+    Draws are clipped to the parameter's declared ``range``.
+    """
+    drawn = []
+    offset = scenario.parameter_offset
+    for p in scenario.uncertain_parameters:
+        uncertainty = scenario.parameter_uncertainty[p]
+        assert uncertainty is not None
+        value = float(draw_uncertain(uncertainty, rng))
+        bounds = scenario.parameter_ranges[p]
+        if bounds is not None:
+            value = min(max(value, bounds[0]), bounds[1])
+        values[offset + p] = value
+        drawn.append(value)
+    return tuple(drawn)
+
+
 class ReferenceEngine:
-    """Runs replications of a compiled scenario one at a time on simpy."""
+    """Runs replications of a compiled scenario one at a time on simpy.
 
-    name = "reference"
+    Replication ``i`` draws from its own stream
+    (:func:`~escalate.engine.streams.replication_rng`); with
+    ``uncertainty`` it first draws every uncertain parameter from it
+    (two-level Monte Carlo), then runs.
+    """
 
-    def __init__(self, scenario: CompiledScenario) -> None:
+    name: ClassVar[str] = "reference"
+
+    def __init__(self, scenario: CompiledScenario, *, uncertainty: bool = False) -> None:
         self.scenario = scenario
+        self.uncertainty = uncertainty
         self._event_outcomes: dict[int, list[int]] = {}
         self._condition_outcomes: list[tuple[int, Formula]] = []
         self._terminal_outcomes: list[tuple[int, str]] = []
@@ -98,8 +128,32 @@ class ReferenceEngine:
             shared = self._shared = (parameters, self._constant_arguments.copy(), {})
         return shared[1], shared[2]
 
-    def run(self, index: int, rng: np.random.Generator, values: list[Any], *,
-            keep_log: bool = False, parameters: tuple[float, ...] = ()) -> ReplicationRecord:
+    @classmethod
+    def limitations(cls, scenario: CompiledScenario, *, keep_log: bool = False) -> list[str]:
+        """Nothing keeps the reference engine from running a scenario: an empty list."""
+        return []
+
+    def run(self, keys: StreamKeys, first: int, count: int, *,
+            keep_log: bool = False) -> Iterator[ReplicationRecord]:
+        """Yield the records of replications ``first`` to ``first + count - 1``, in order.
+
+        ``keep_log`` keeps each record's event log.  Raises
+        :class:`SimulationError` when a replication fails.
+        """
+        scenario = self.scenario
+        seed, point, uncertainty = keys.seed, keys.point, self.uncertainty
+        for index in range(first, first + count):
+            rng = replication_rng(seed, index, point)
+            values = scenario.initial_values()
+            drawn = draw_parameters(scenario, rng, values) if uncertainty else ()
+            yield self.replicate(index, rng, values, keep_log=keep_log, parameters=drawn)
+
+    def trace(self, keys: StreamKeys, replication: int) -> ReplicationRecord:
+        """Replication ``replication`` with its event log, as any run gives it."""
+        return next(self.run(keys, replication, 1, keep_log=True))
+
+    def replicate(self, index: int, rng: np.random.Generator, values: list[Any], *,
+                  keep_log: bool = False, parameters: tuple[float, ...] = ()) -> ReplicationRecord:
         """Run replication ``index`` with environment ``values`` and random stream ``rng``.
 
         Raises :class:`SimulationError` when an expression or distribution fails at

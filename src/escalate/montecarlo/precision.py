@@ -23,10 +23,13 @@ from typing import Any
 import numpy as np
 
 from ..compile.compiled import CompiledScenario
+from ..engine.selection import fallback_note, join_ranges
 from ..errors import UsageError
 from ..scenario import Scenario
 from .aggregate import Aggregator
-from .runner import MAX_REPLICATIONS, RecordSink, RunResult, fallback_note, join_ranges, run
+from .arguments import MAX_REPLICATIONS
+from .results import RunResult
+from .runner import RecordSink, run
 from .seeding import SeedLike, is_whole_number, normalize_seed
 from .stats import wilson_interval
 

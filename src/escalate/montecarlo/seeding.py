@@ -9,7 +9,8 @@ from every replication's.
 The batch engine, which advances many replications together, draws from
 streams keyed by ``(seed, block)`` (``(seed, point, block)`` in a sweep)
 instead, replication ``r`` belonging to block ``r // block_size``: see
-:class:`BlockStreams`.
+:class:`BlockStreams`.  The engines' streams are made in
+:mod:`escalate.engine.streams`; this module gives them their seed.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any, TypeGuard
 
 import numpy as np
 
+from ..engine.streams import BlockStreams, replication_rng
 from ..errors import UsageError
 
 __all__ = ["KEY_LIMIT", "SEED_LIMIT", "BlockStreams", "SeedLike", "check_stream_keys",
@@ -35,11 +37,9 @@ KEY_LIMIT = 2**32
 SEED_LIMIT = 2**128
 
 # Replication streams are keyed by one or two indices below KEY_LIMIT; a three-part
-# key can never be one of them.
+# key can never be one of them (nor a block stream's, which has four parts and its own
+# tag: escalate.engine.streams).
 _DESIGN_KEY = (2**32, 0, 0)
-# Block streams start with their own tag, so they are disjoint from both.
-_BLOCK_KEY = 2**32 + 1
-_EVENTS, _PARAMETERS = 0, 1
 
 
 def is_whole_number(value: object) -> TypeGuard[int | np.integer[Any]]:
@@ -105,40 +105,6 @@ def check_stream_keys(first: object, replications: int, point: object = None, *,
     return int(first), int(point)
 
 
-def replication_rng(seed: int, replication: int, point: int | None = None) -> np.random.Generator:
-    """Return the random stream of one replication (of one sweep point, if given)."""
-    key = (replication,) if point is None else (point, replication)
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=key)))
-
-
 def design_rng(seed: int) -> np.random.Generator:
     """Return the stream that a sweep's design (LHS, Sobol scrambling) draws from."""
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=_DESIGN_KEY)))
-
-
-class BlockStreams:
-    """The random streams of the batch engine for one run (or one sweep point).
-
-    Each block of replications has two streams, keyed by
-    ``(seed, [point,] block)`` and a purpose: one for the delays and choices
-    of its replications, one for their uncertain parameters.
-    """
-
-    __slots__ = ("point", "seed")
-
-    def __init__(self, seed: int, point: int | None = None) -> None:
-        self.seed = seed
-        self.point = point
-
-    def _generator(self, purpose: int, block: int) -> np.random.Generator:
-        point = 0 if self.point is None else self.point + 1
-        key = (_BLOCK_KEY, purpose, point, block)
-        return np.random.Generator(np.random.PCG64(np.random.SeedSequence(self.seed, spawn_key=key)))
-
-    def events(self, block: int) -> np.random.Generator:
-        """The stream of a block's delays and choices."""
-        return self._generator(_EVENTS, block)
-
-    def parameters(self, block: int) -> np.random.Generator:
-        """The stream that a block's uncertain parameters are drawn from."""
-        return self._generator(_PARAMETERS, block)

@@ -369,7 +369,7 @@ def read_directory(path: str | Path) -> RunData | SweepData | SensitivityData:
 
 
 def run_data_from_result(result: Any, label: str, scenario: Any = None) -> RunData:
-    """Wrap an in-memory :class:`~escalate.montecarlo.runner.RunResult` as a :class:`RunData`.
+    """Wrap an in-memory :class:`~escalate.montecarlo.results.RunResult` as a :class:`RunData`.
 
     The result must have kept its per-replication arrays (``keep_replications=True``).
     """

@@ -20,7 +20,8 @@ from typing import Any
 
 from ..montecarlo.aggregate import Aggregator
 from ..montecarlo.precision import run_to_precision
-from ..montecarlo.runner import RunResult, run
+from ..montecarlo.results import RunResult
+from ..montecarlo.runner import run
 from ..scenario import Scenario, loads
 from .points import fix_parameters
 

@@ -23,8 +23,8 @@ import numpy as np
 
 from ..engine.selection import choose_engine
 from ..errors import SimulationError, UsageError
+from ..montecarlo.arguments import check_callback, check_flag, check_replications, check_scenario
 from ..montecarlo.precision import DEFAULT_MAX_REPLICATIONS, check_precision
-from ..montecarlo.runner import check_callback, check_flag, check_replications, check_scenario
 from ..montecarlo.seeding import SeedLike, design_rng, is_whole_number, normalize_seed
 from ..output.rundir import now
 from ..scenario import Scenario, load

@@ -1,14 +1,14 @@
 """The batch engine: many replications advanced together as numpy arrays.
 
 :class:`BatchEngine` prepares a scenario once (each event's expressions
-compiled for arrays, :mod:`~escalate.engine.plan`) and runs the
+lowered to arrays, :mod:`~escalate.engine.batch.plan`) and runs the
 replications asked for in chunks of :data:`CHUNK_BLOCKS` blocks, each a
-:class:`~escalate.engine.chunk.Chunk` that applies the semantics to all its
+:class:`~escalate.engine.batch.chunk.Chunk` that applies the semantics to all its
 replications at once, so memory stays flat whatever the number of
 replications.
 
 Randomness: replication ``r`` belongs to block ``r // BLOCK_SIZE``, and
-every block has its own streams (``montecarlo.seeding.BlockStreams``).
+every block has its own streams (``engine.streams.BlockStreams``).
 Blocks are always simulated whole, the replications not asked for being
 dropped from the results, so that a replication's numbers depend on the
 seed, its index and the scenario only, never on how a run is split into
@@ -17,76 +17,65 @@ which come from streams keyed by replication.  For the same reason, what
 cannot run on the batch engine is decided per block: only a replication
 asked for can fail a run (one that is not is stopped where it fails), and a
 block one of whose replications outgrows the pending table is handed back
-as an :class:`Overflow`, whatever chunk it is in.
+as an :class:`~escalate.engine.protocol.Overflow`, whatever chunk it is in.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import ClassVar
 
-import numpy as np
+from ...compile.compiled import CompiledScenario
+from ...errors import UsageError
+from ..protocol import Overflow, StreamKeys
+from ..records import ChunkRecords, ReplicationRecord
+from ..streams import BlockStreams
+from .blocks import BLOCK_SIZE
+from .chunk import Chunk
+from .pending import MAX_CAPACITY
+from .plan import ScenarioPlan, plan_scenario
 
-from ..compile.compiled import CompiledScenario
-from .chunk import BLOCK_SIZE, BlockStreamSource, Chunk
-from .pending import MAX_CAPACITY, CapacityError
-from .plan import Compiled, EventPlan, build_plans
-from .records import ChunkRecords, ReplicationRecord
-from .vectorized import compile_vectorized
-
-__all__ = ["BLOCK_SIZE", "CHUNK_BLOCKS", "BatchEngine", "BlockStreamSource", "Overflow"]
+__all__ = ["CHUNK_BLOCKS", "BatchEngine"]
 
 #: blocks simulated together: memory stays flat whatever the number of replications
 CHUNK_BLOCKS = 64
-
-
-@dataclass(frozen=True, slots=True)
-class Overflow:
-    """Replications ``first`` to ``stop - 1``, which the batch engine could not run.
-
-    Their blocks each hold a replication with more pending instances than the
-    pending table holds (:data:`~escalate.engine.pending.MAX_CAPACITY`); the
-    caller runs them another way.
-    """
-
-    first: int
-    stop: int
+_MAX_EVENTS = 2**15 - 1
+_NO_LOGS = "event logs (--events, trace) are kept by the reference engine only"
 
 
 class BatchEngine:
     """Runs chunks of replications of a compiled scenario with numpy."""
 
-    name = "batch"
+    name: ClassVar[str] = "batch"
 
     def __init__(self, scenario: CompiledScenario, *, uncertainty: bool = False,
                  chunk_blocks: int = CHUNK_BLOCKS) -> None:
         self.scenario = scenario
         self.uncertainty = uncertainty
         self.chunk_blocks = chunk_blocks
-        offset = scenario.parameter_offset
-        varying = {offset + p for p in scenario.uncertain_parameters} if uncertainty else set()
-        constants = {offset + i: value for i, value in enumerate(scenario.parameter_values)
-                     if offset + i not in varying}
-        self.plans: tuple[EventPlan, ...] = build_plans(scenario, constants)
-        self.uniforms = np.array([plan.uniforms for plan in self.plans], dtype=np.intp)
-        self.conditions = [(k, Compiled(o.condition, compile_vectorized(
-                               o.condition.tree, scenario.slots, constants)))
-                           for k, o in enumerate(scenario.outcomes)
-                           if o.kind == "when" and o.condition is not None]
-        self.terminal_codes = {label: code for code, label in enumerate(scenario.terminals)}
-        self.terminal_outcomes = {
-            code: tuple(k for k, o in enumerate(scenario.outcomes)
-                        if o.kind == "terminal" and o.terminal == label)
-            for label, code in self.terminal_codes.items()}
-        self.counted = tuple(p.event.index for p in self.plans if p.repeat_max is not None)
-        self.capacity = max(4, len(scenario.roots) + 4)
-        successors = max(len(e.then) + 2 for e in scenario.events)
-        self.order_dtype = (np.int32 if (scenario.max_events + 1) * successors + len(scenario.roots)
-                            < 2**31 else np.int64)
+        self.plan: ScenarioPlan = plan_scenario(scenario, uncertainty=uncertainty)
 
-    def run(self, streams: BlockStreamSource, first: int,
-            count: int) -> Iterator[ChunkRecords | Overflow]:
+    @classmethod
+    def limitations(cls, scenario: CompiledScenario, *, keep_log: bool = False) -> list[str]:
+        """What keeps the batch engine from running ``scenario`` (empty when nothing does)."""
+        found = []
+        if keep_log:
+            found.append(_NO_LOGS)
+        if len(scenario.events) > _MAX_EVENTS:
+            found.append(f"the scenario has {len(scenario.events):,} events; the batch engine "
+                         f"handles at most {_MAX_EVENTS:,}")
+        for event in scenario.events:
+            fan_out = len(event.then) + bool(event.branches) + (event.repeat is not None)
+            if fan_out > MAX_CAPACITY // 2:
+                found.append(f"event {event.name!r} schedules {fan_out} occurrences at once; "
+                             f"the batch engine keeps at most {MAX_CAPACITY} pending per "
+                             "replication")
+                break
+        return found
+
+    def run(self, keys: StreamKeys, first: int, count: int, *,
+            keep_log: bool = False) -> Iterator[ChunkRecords | Overflow]:
         """Yield the results of replications ``first`` to ``first + count - 1``, in order.
 
         Whole blocks are simulated, a chunk at a time, and the replications
@@ -94,8 +83,12 @@ class BatchEngine:
         block that outgrows the pending table come as an :class:`Overflow`
         between the records of the others.  Raises :class:`SimulationError`
         when a replication of the range fails, naming the first failing one of
-        its chunk.
+        its chunk, and :class:`UsageError` for ``keep_log`` (event logs are
+        kept in traces only).
         """
+        if keep_log:
+            raise UsageError(f"the batch engine cannot run this: {_NO_LOGS}")
+        streams = BlockStreams(keys.seed, keys.point)
         stop = first + count
         block = first // BLOCK_SIZE
         last = (stop - 1) // BLOCK_SIZE
@@ -103,7 +96,7 @@ class BatchEngine:
             blocks = min(self.chunk_blocks, last + 1 - block)
             start = block * BLOCK_SIZE
             low, high = max(first, start) - start, min(stop, start + blocks * BLOCK_SIZE) - start
-            chunk = Chunk(self, streams, block, blocks, asked=(low, high))
+            chunk = Chunk(self.plan, streams, block, blocks, asked=(low, high))
             records = chunk.run()
             if not chunk.overflowed:
                 yield records if (low, high) == (0, len(records)) else records.select(low, high)
@@ -111,23 +104,21 @@ class BatchEngine:
                 yield from _pieces(records, low, high, chunk.overflowed)
             block += blocks
 
-    def trace(self, streams: BlockStreamSource, replication: int) -> ReplicationRecord:
+    def trace(self, keys: StreamKeys, replication: int) -> ReplicationRecord | Overflow:
         """Replication ``replication`` with its event log: the same numbers as in any run.
 
-        Its block is simulated whole, as in a run, and the log kept for it alone.
-        Raises :class:`SimulationError` when it fails, and
-        :class:`~escalate.engine.pending.CapacityError` when its block outgrows
-        the pending table (a run gives it to the reference engine).
+        Its block is simulated whole, as in a run, and the log kept for it
+        alone.  Returns the block as an :class:`Overflow` when it outgrows the
+        pending table (a run gives it to the reference engine).  Raises
+        :class:`SimulationError` when the replication fails.
         """
         block = replication // BLOCK_SIZE
         row = replication - block * BLOCK_SIZE
-        chunk = Chunk(self, streams, block, 1, asked=(row, row + 1), log_row=row)
+        chunk = Chunk(self.plan, BlockStreams(keys.seed, keys.point), block, 1,
+                      asked=(row, row + 1), log_row=row)
         records = chunk.run()
         if chunk.overflowed:
-            error = CapacityError(f"more than {MAX_CAPACITY} pending instances in a "
-                                  f"replication of block {block}")
-            error.stop = (block + 1) * BLOCK_SIZE
-            raise error
+            return Overflow(block * BLOCK_SIZE, (block + 1) * BLOCK_SIZE)
         (record,) = records.select(row, row + 1).records(self.scenario.terminals)
         return dataclasses.replace(record, log=tuple(chunk.log or ()))
 

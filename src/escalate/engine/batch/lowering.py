@@ -1,19 +1,19 @@
-"""Expressions evaluated for many replications at once, for the batch engine.
+"""Expressions lowered to arrays: evaluated for many replications at once, for the batch engine.
 
-:func:`compile_vectorized` turns a checked :class:`~escalate.spec.expressions.Expr`
-into a closure ``f(columns, rows)``.  ``columns`` holds one entry per slot of
-the environment (:attr:`~escalate.compiled.CompiledScenario.slots`): an array
+:func:`lower_to_arrays` turns a checked :class:`~escalate.spec.expressions.Expr`
+into an array closure ``f(columns, rows)``.  ``columns`` holds one entry per slot of
+the environment (:attr:`~escalate.compile.compiled.CompiledScenario.slots`): an array
 with one value per replication of the chunk, or nothing for slots that are
-the same in every replication, whose values were folded in at compile time.
+the same in every replication, whose values were folded in when the expression was lowered.
 ``rows`` selects the replications to evaluate; the result is an array over
 ``rows``, or a plain value when it is the same for all of them.
 
 The meaning is that of the scalar closures of
-:func:`~escalate.spec.expressions.compile_expr`: ``and``, ``or`` and ``if``
+:func:`~escalate.spec.expressions.scalar_evaluator`: ``and``, ``or`` and ``if``
 evaluate their later arguments only for the replications that need them, and
 what raises there (division by zero, ``sqrt`` or ``log`` outside their
 domain, ``exp`` and powers that overflow, powers that are not real numbers,
-``floor`` of infinity) raises :class:`VectorEvaluationError` here, naming the
+``floor`` of infinity) raises :class:`ArrayEvaluationError` here, naming the
 rows that failed.  Callers run under ``np.errstate(all="ignore")``: every
 failure is detected from the values, not from floating-point warnings.
 """
@@ -27,19 +27,19 @@ from typing import Any
 
 import numpy as np
 
-from ..spec.expressions import OPERATORS, Expr, scalar_evaluator
+from ...spec.expressions import OPERATORS, Expr, scalar_evaluator
 
-__all__ = ["VectorEvaluationError", "VectorEvaluator", "compile_vectorized", "constant_value",
+__all__ = ["ArrayEvaluationError", "ArrayEvaluator", "constant_value", "lower_to_arrays",
            "may_fail"]
 
-VectorEvaluator = Callable[[Sequence[Any], np.ndarray], Any]
+ArrayEvaluator = Callable[[Sequence[Any], np.ndarray], Any]
 
 # Division and powers are evaluated apart, to report the rows that fail.
 _ARITHMETIC = {op: f for op, f in OPERATORS.items() if op not in ("/", "**")}
 _FAILING_FUNCTIONS = {"floor", "ceil", "sqrt", "exp", "log"}
 
 
-class VectorEvaluationError(ArithmeticError):
+class ArrayEvaluationError(ArithmeticError):
     """An expression cannot be evaluated for some replications.
 
     ``rows`` are the failing rows (indices into the chunk); the message
@@ -60,19 +60,19 @@ def may_fail(expr: Expr) -> bool:
     return any(may_fail(arg) for arg in expr.args)
 
 
-def compile_vectorized(expr: Expr, slots: Mapping[str, int],
-                       constants: Mapping[int, Any]) -> VectorEvaluator:
-    """Compile ``expr`` into a closure over columns and rows.
+def lower_to_arrays(expr: Expr, slots: Mapping[str, int],
+                    constants: Mapping[int, Any]) -> ArrayEvaluator:
+    """Lower ``expr`` to a closure over columns and rows.
 
     ``slots`` maps names to slot indices; ``constants`` gives the value of the
     slots shared by every replication (they are folded into the closure).
     """
-    return _Compiler(slots, constants).compile(expr)
+    return _Lowering(slots, constants).lower(expr)
 
 
 def constant_value(expr: Expr, slots: Mapping[str, int], constants: Mapping[int, Any]) -> Any:
     """The value of ``expr`` if it reads only ``constants`` and evaluates without error, else None."""
-    folded = _Compiler(slots, constants).fold(expr)
+    folded = _Lowering(slots, constants).fold(expr)
     return None if folded is None else folded.value
 
 
@@ -85,15 +85,17 @@ class _Constant:
         self.value = value
 
 
-_Node = VectorEvaluator | _Constant
+_Node = ArrayEvaluator | _Constant
 
 
-class _Compiler:
+class _Lowering:
+    """Lowers expressions to array closures, folding what reads only constant slots."""
+
     def __init__(self, slots: Mapping[str, int], constants: Mapping[int, Any]) -> None:
         self.slots = slots
         self.constants = constants
 
-    def compile(self, expr: Expr) -> VectorEvaluator:
+    def lower(self, expr: Expr) -> ArrayEvaluator:
         node = self.node(expr)
         if isinstance(node, _Constant):
             value = node.value
@@ -131,14 +133,14 @@ class _Compiler:
         except (ArithmeticError, ValueError, TypeError):
             return None  # left to fail at run time, where the error names the event
 
-    def unary(self, arg: Expr, function: Callable[[Any], Any]) -> VectorEvaluator:
-        inner = self.compile(arg)
+    def unary(self, arg: Expr, function: Callable[[Any], Any]) -> ArrayEvaluator:
+        inner = self.lower(arg)
         return lambda columns, rows: function(inner(columns, rows))
 
-    def operation(self, expr: Expr) -> VectorEvaluator:
+    def operation(self, expr: Expr) -> ArrayEvaluator:
         op = expr.value
         left_expr, right_expr = expr.args
-        left, right = self.compile(left_expr), self.compile(right_expr)
+        left, right = self.lower(left_expr), self.lower(right_expr)
         if op in ("and", "or"):
             if may_fail(right_expr):
                 return _short_circuit(left, right, op == "and")
@@ -151,9 +153,9 @@ class _Compiler:
         function = _ARITHMETIC[op]
         return lambda columns, rows: function(left(columns, rows), right(columns, rows))
 
-    def call(self, expr: Expr) -> VectorEvaluator:
+    def call(self, expr: Expr) -> ArrayEvaluator:
         name = expr.value
-        args = [self.compile(arg) for arg in expr.args]
+        args = [self.lower(arg) for arg in expr.args]
         if name == "if":
             condition, then, other = args
             if may_fail(expr.args[1]) or may_fail(expr.args[2]):
@@ -181,7 +183,7 @@ def _reduce(function: Any, values: list[Any]) -> Any:
     return result
 
 
-def _short_circuit(left: VectorEvaluator, right: VectorEvaluator, conjunction: bool) -> VectorEvaluator:
+def _short_circuit(left: ArrayEvaluator, right: ArrayEvaluator, conjunction: bool) -> ArrayEvaluator:
     """``and``/``or`` whose right side is evaluated only where the left does not decide."""
 
     def evaluate(columns: Sequence[Any], rows: np.ndarray) -> Any:
@@ -199,8 +201,8 @@ def _short_circuit(left: VectorEvaluator, right: VectorEvaluator, conjunction: b
     return evaluate
 
 
-def _branching_if(condition: VectorEvaluator, then: VectorEvaluator,
-                  other: VectorEvaluator) -> VectorEvaluator:
+def _branching_if(condition: ArrayEvaluator, then: ArrayEvaluator,
+                  other: ArrayEvaluator) -> ArrayEvaluator:
     """``if(c, a, b)`` evaluating ``a`` only where ``c`` holds and ``b`` only where not."""
 
     def evaluate(columns: Sequence[Any], rows: np.ndarray) -> Any:
@@ -247,7 +249,7 @@ def _first(value: Any, bad: Any) -> float:
 def _divide(numerator: Any, denominator: Any, rows: np.ndarray) -> Any:
     zero = np.equal(denominator, 0)
     if np.any(zero):
-        raise VectorEvaluationError("float division by zero", _failed(zero, rows))
+        raise ArrayEvaluationError("float division by zero", _failed(zero, rows))
     return np.true_divide(numerator, denominator)
 
 
@@ -256,15 +258,15 @@ def _power(base: Any, exponent: Any, rows: np.ndarray) -> Any:
     finite = np.isfinite(base) & np.isfinite(exponent)
     zero_to_negative = np.equal(base, 0) & np.less(exponent, 0)
     if np.any(zero_to_negative):
-        raise VectorEvaluationError("0.0 cannot be raised to a negative power",
+        raise ArrayEvaluationError("0.0 cannot be raised to a negative power",
                                     _failed(zero_to_negative, rows))
     not_real = finite & np.less(base, 0) & np.not_equal(exponent, np.floor(exponent))
     if np.any(not_real):
         b, e = _first(base, not_real), _first(exponent, not_real)
-        raise VectorEvaluationError(f"{b:g} ** {e:g} is not a real number", _failed(not_real, rows))
+        raise ArrayEvaluationError(f"{b:g} ** {e:g} is not a real number", _failed(not_real, rows))
     overflow = finite & ~np.isfinite(result)
     if np.any(overflow):
-        raise VectorEvaluationError("(34, 'Numerical result out of range')", _failed(overflow, rows))
+        raise ArrayEvaluationError("(34, 'Numerical result out of range')", _failed(overflow, rows))
     return result if np.ndim(result) else float(result)
 
 
@@ -274,7 +276,7 @@ def _rounding(function: Any) -> Callable[[Any, np.ndarray], Any]:
         if np.any(bad):
             value = _first(x, bad)
             kind = "NaN" if math.isnan(value) else "infinity"
-            raise VectorEvaluationError(f"cannot convert float {kind} to integer", _failed(bad, rows))
+            raise ArrayEvaluationError(f"cannot convert float {kind} to integer", _failed(bad, rows))
         return function(x)
 
     return evaluate
@@ -283,14 +285,14 @@ def _rounding(function: Any) -> Callable[[Any, np.ndarray], Any]:
 def _sqrt(x: Any, rows: np.ndarray) -> Any:
     bad = np.less(x, 0)
     if np.any(bad):
-        raise VectorEvaluationError("math domain error", _failed(bad, rows))
+        raise ArrayEvaluationError("math domain error", _failed(bad, rows))
     return np.sqrt(x)
 
 
 def _log(x: Any, rows: np.ndarray) -> Any:
     bad = np.less_equal(x, 0)
     if np.any(bad):
-        raise VectorEvaluationError("math domain error", _failed(bad, rows))
+        raise ArrayEvaluationError("math domain error", _failed(bad, rows))
     return np.log(x)
 
 
@@ -298,7 +300,7 @@ def _exp(x: Any, rows: np.ndarray) -> Any:
     result = np.exp(x)
     bad = np.isfinite(x) & ~np.isfinite(result)
     if np.any(bad):
-        raise VectorEvaluationError("math range error", _failed(bad, rows))
+        raise ArrayEvaluationError("math range error", _failed(bad, rows))
     return result
 
 
