@@ -2,27 +2,27 @@
 
 Wilson's interval, Newcombe's hybrid score interval for independent
 proportions and Holm's step-down procedure are checked against statsmodels.
-statsmodels has no paired score interval of Tango's (its paired intervals are
-Newcombe's and Wald's), so Tango's interval is checked against one written
-here from the definition: the constrained maximum-likelihood estimate found
-by scipy's root finder on the derivative of the log-likelihood (not from the
-quadratic the module solves), the score standardised by the multinomial
-variance of ``v - w``, and the bounds found by scipy's root finder on that
-score; and against the worked example published with R's contingencytables
-package (Fagerland, Lydersen and Laake, *Statistical Analysis of Contingency
-Tables*, 2017, chapter 8).
+statsmodels has no score interval for paired proportions (0.15 has no paired
+interval of a difference at all; later versions add Newcombe's and Wald's),
+so Tango's interval is checked against one written here from the definition:
+the constrained maximum-likelihood estimate found by scipy's root finder on
+the derivative of the log-likelihood (not from the quadratic the module
+solves), the score standardised by the multinomial variance of ``v - w``, and
+the bounds found by scipy's root finder on that score; and against the worked
+example published with R's contingencytables package (Fagerland, Lydersen and
+Laake, *Statistical Analysis of Contingency Tables*, 2017, chapter 8).
 
 Tolerances.  Both sides of the Wilson and Newcombe checks are closed forms of
 a few dozen floating-point operations on numbers of order one: they agree to
 ``1e-9`` relative, or to ``1e-14`` absolute (some fifty units in the last
 place of 1) where a bound is near zero and its relative digits are lost to
 cancellation (at zero successes statsmodels leaves ``2.8e-17`` where the
-project puts 0 exactly).  The Tango oracle is iterative: its bounds are
-found to ``xtol = 1e-14``, and its score differs from the module's by the
-rounding of the constrained estimate (up to about ``1e-11`` relative next to
-the edge of the parameter space), which moves a bound by that much over the
-score's slope (above one there); hence ``1e-12`` absolute on the bounds and
-``1e-9`` relative on the scores.
+project puts 0 exactly).  The Tango oracle is iterative: its bounds are found
+to ``xtol = 1e-14``, and its score differs from the module's by the rounding
+of the constrained estimate (up to about ``1e-11`` relative next to the edge
+of the parameter space), which moves a bound by that much over the score's
+slope (above 1.9 at every bound tested); hence ``1e-12`` absolute on the
+bounds and ``1e-9`` relative on the scores.
 """
 
 from __future__ import annotations
