@@ -12,8 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser import Browser, find_chromium
+from browser import find_chromium, launch_chromium, open_page
 from conftest import BORDER, BUNDLED_SCENARIOS
+from playwright.sync_api import Browser
 from report_helpers import hostile_scenario, make_sweep_directory, run_directory
 
 from escalate.report.writer import write_report
@@ -33,15 +34,17 @@ def bundled_scenarios() -> list[Path]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """One Chromium for the module's tests (per xdist worker): starting it per test is slow."""
     assert CHROMIUM is not None
-    with Browser(CHROMIUM) as chromium:
+    with launch_chromium(CHROMIUM) as chromium:
         yield chromium
 
 
 def _check_page(browser: Browser, html: Path, screenshot: Path) -> dict[str, object]:
-    page = browser.open(html.as_uri(), screenshot=screenshot)
+    page = open_page(browser, html.as_uri(), screenshot=screenshot)
     assert page.console_errors == []
     assert [u for u in page.requests if not u.startswith(("file:", "data:"))] == []
+    assert page.dialogs == []
     assert page.facts["scripts"] == 0
     assert page.facts["figures"] == page.facts["figures_drawn"] > 0
     assert screenshot.stat().st_size > 20_000
