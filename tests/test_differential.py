@@ -42,7 +42,7 @@ from escalate.engine.batch import draws as draws_module
 from escalate.engine.batch import plan as plan_module
 from escalate.engine.batch.pending import PendingTable
 from escalate.engine.batch.plan import EventPlan
-from escalate.engine.protocol import StreamKeys
+from escalate.engine.protocol import Overflow, StreamKeys
 from escalate.engine.records import ReplicationRecord
 from escalate.engine.reference import ReferenceEngine
 from escalate.montecarlo.results import RunResult
@@ -196,6 +196,11 @@ def test_the_engines_give_identical_records_when_nothing_is_random(text: str) ->
     scenario = escalate.loads(text).compiled
     expected = [_comparable(r) for r in ReferenceEngine(scenario).run(StreamKeys(SEED), 0, 3)]
     (chunk,) = BatchEngine(scenario).run(StreamKeys(SEED), 0, 3)
+    if isinstance(chunk, Overflow):
+        # A block that outgrows the pending table is handed back whole: a run gives
+        # these replications to the reference engine.
+        assert (chunk.first, chunk.stop) == (0, 3), text
+        return
     assert [_comparable(r) for r in chunk.records(scenario.terminals)] == expected, text
 
 

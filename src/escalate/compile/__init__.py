@@ -1,4 +1,4 @@
-"""The compile stage: a checked :class:`~escalate.spec.model.ScenarioSpec` in, a CompiledScenario out.
+"""The compile stage: a checked ScenarioSpec in, a self-sufficient CompiledScenario out.
 
 The compiled scenario (:mod:`.compiled`) is all an engine, an aggregator or a
 report needs: names become indices, expressions checked trees with their

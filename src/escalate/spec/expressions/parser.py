@@ -14,6 +14,8 @@ __all__ = ["parse"]
 
 
 class _Parser:
+    """A recursive-descent parser of one expression (grammar: the package docstring)."""
+
     def __init__(self, text: str) -> None:
         self.text = text
         self.tokens = tokenize(text)

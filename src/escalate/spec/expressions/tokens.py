@@ -17,7 +17,6 @@ _FORBIDDEN_WORDS = {
     "import": "imports are not part of the expression language",
 }
 
-
 _TOKEN = re.compile(
     r"""
     (?P<space>\s+)
@@ -44,6 +43,10 @@ _BAD_CHARACTER_HINTS = {
 
 
 def tokenize(text: str) -> list[tuple[str, str, int]]:
+    """Return the (kind, text, offset) tokens of ``text``, ending with an ``end`` token.
+
+    Raises :class:`ExpressionError` at a character or word the language refuses.
+    """
     tokens: list[tuple[str, str, int]] = []
     for match in _TOKEN.finditer(text):
         kind = match.lastgroup or "bad"
