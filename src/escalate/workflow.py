@@ -29,15 +29,9 @@ from .montecarlo.runner import (
     run,
 )
 from .montecarlo.seeding import BlockStreams, SeedLike, check_stream_keys, normalize_seed
-from .output.destination import MANIFEST, read_manifest
-from .output.rundir import (
-    EVENTS,
-    REPLICATIONS,
-    RUN_FORMAT,
-    EventLogWriter,
-    ReplicationWriter,
-    RunDirectory,
-)
+from .results.formats import EVENTS, MANIFEST, REPLICATIONS, RUN_FORMAT
+from .results.manifest import read_manifest
+from .results.rundir import EventLogWriter, ReplicationWriter, RunDirectory
 from .scenario import Scenario, load, loads
 
 __all__ = ["run_to_directory", "trace", "trace_run"]
