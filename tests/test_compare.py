@@ -14,12 +14,12 @@ from report_helpers import run_directory
 from scipy import stats
 
 import escalate
+from escalate.analysis.inputs import resolve_runs
 from escalate.cli import main
 from escalate.montecarlo.stats import Z95
 from escalate.report.compare import compare_runs, newcombe_unpaired
 from escalate.report.comparereport import changes_sentence, comparison_json, method_sentence
-from escalate.report.inputs import resolve_runs
-from escalate.report.rundata import Indicators, RunData, run_data_from_result
+from escalate.results.rundir import Indicators, RunData, run_data_from_result
 
 
 @pytest.fixture
@@ -316,7 +316,7 @@ def test_fail_if_changed_exits_by_the_family_wise_rule(
         variant_only: int, exit_code: int, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
     """The exit status follows Holm's verdict, not whether some 95% interval excludes zero."""
-    monkeypatch.setattr("escalate.report.inputs.resolve_runs",
+    monkeypatch.setattr("escalate.analysis.inputs.resolve_runs",
                         lambda *args, **kwargs: _moved(variant_only))
     code, out, err = _cli(capsys, "compare", "baseline", "variant", "--fail-if-changed")
     assert code == exit_code

@@ -25,7 +25,7 @@ from process_helpers import Measured, escalate_command, run_measured
 from sweep_helpers import table_bytes
 
 import escalate
-from escalate.output import rundir
+from escalate.results import rundir
 from escalate.workflow import run_to_directory
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals and limits")

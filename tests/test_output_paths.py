@@ -20,7 +20,7 @@ from conftest import BORDER
 from sweep_helpers import escalate_cli, write_scenario
 
 import escalate
-from escalate.output.destination import check_output_directory
+from escalate.results.destination import check_output_directory
 from escalate.sweeps.runner import run_sweep
 from escalate.workflow import run_to_directory
 

@@ -10,7 +10,7 @@ from conftest import BORDER
 from report_helpers import make_sweep_directory, run_directory
 
 from escalate.errors import OutputError, UsageError
-from escalate.report.rundata import RunData, SweepData, read_directory
+from escalate.results.reader import RunData, SweepData, read_directory
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 import escalate
-from escalate.output.rundir import versions
+from escalate.results.manifest import versions
 from escalate.workflow import run_to_directory
 
 SEED = 314159

@@ -11,7 +11,6 @@ from conftest import SCENARIOS
 from report_helpers import run_directory
 
 from escalate.errors import UsageError
-from escalate.report.rundata import RunData, read_directory
 from escalate.report.score import (
     Observations,
     cumulative_probability,
@@ -19,6 +18,7 @@ from escalate.report.score import (
     log_score,
     score_run,
 )
+from escalate.results.reader import RunData, read_directory
 
 OBSERVED = SCENARIOS / "observed-2025-11.yaml"
 

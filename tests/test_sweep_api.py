@@ -23,6 +23,7 @@ from sweep_helpers import (
 
 import escalate
 from escalate import OutputError, SimulationError, UsageError
+from escalate.results.formats import OUTCOME_FIELDS
 from escalate.sweeps import merge_shards
 from escalate.sweeps.executors import (
     ProcessExecutor,
@@ -31,7 +32,6 @@ from escalate.sweeps.executors import (
     shard_points,
 )
 from escalate.sweeps.runner import SweepProgress, run_sweep
-from escalate.sweeps.table import OUTCOME_FIELDS
 
 VARY = {"p_retaliate": "0.1,0.4", "retaliation_delay": "2,5"}
 

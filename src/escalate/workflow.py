@@ -27,15 +27,9 @@ from .montecarlo.precision import DEFAULT_MAX_REPLICATIONS, check_precision, run
 from .montecarlo.results import RunResult
 from .montecarlo.runner import run
 from .montecarlo.seeding import SeedLike, check_stream_keys, normalize_seed
-from .output.destination import MANIFEST, read_manifest
-from .output.rundir import (
-    EVENTS,
-    REPLICATIONS,
-    RUN_FORMAT,
-    EventLogWriter,
-    ReplicationWriter,
-    RunDirectory,
-)
+from .results.formats import EVENTS, MANIFEST, REPLICATIONS, RUN_FORMAT
+from .results.manifest import read_manifest
+from .results.rundir import EventLogWriter, ReplicationWriter, RunDirectory
 from .scenario import Scenario, load, loads
 
 __all__ = ["run_to_directory", "trace", "trace_run"]

@@ -103,9 +103,9 @@ def compare(inputs: tuple[Path, ...], format_: str, out: Path | None, replicatio
     the exit status is 1 when some outcome changed at a family-wise error rate
     of 5% over all the differences compared (Holm), else 0.
     """
+    from ..analysis.inputs import resolve_runs
     from ..report.compare import compare_runs
     from ..report.comparereport import comparison_document, comparison_json
-    from ..report.inputs import resolve_runs
 
     if len(inputs) < 2:
         raise UsageError(f"compare needs at least two inputs, found {len(inputs)}")
@@ -116,7 +116,7 @@ def compare(inputs: tuple[Path, ...], format_: str, out: Path | None, replicatio
         raise UsageError(f"{', '.join(given)} set how scenario files are run, and every input "
                          "is a run directory, whose manifest fixes them (hint: leave them out)")
     if out is not None:
-        from ..output.destination import check_output_file
+        from ..results.destination import check_output_file
 
         suffixes = {"table": (".txt", ".text"), "md": (".md", ".markdown"),
                     "html": (".html", ".htm"), "json": (".json",)}[format_]
@@ -235,9 +235,9 @@ def sensitivity(file: Path, method: str, outcomes: tuple[str, ...], samples: int
         for name in chosen:
             stdout.print(_ranking_table(method, result.data, name))
     if out is not None:
-        from ..report.rundata import read_directory
         from ..report.sensitivity import build_sensitivity_document
         from ..report.writer import default_report_path, write_document
+        from ..results.reader import read_directory
 
         data = read_directory(out)
         document = build_sensitivity_document(data, list(outcomes) or None)  # type: ignore[arg-type]
@@ -255,8 +255,8 @@ def sensitivity(file: Path, method: str, outcomes: tuple[str, ...], samples: int
               show_default=True)
 def score(directory: Path, observed: Path, format_: str) -> None:
     """Score a run's probabilities against what happened (Brier and log scores)."""
-    from ..report.rundata import RunData, read_directory
     from ..report.score import load_observations, score_run
+    from ..results.reader import RunData, read_directory
 
     data = read_directory(directory)
     if not isinstance(data, RunData):

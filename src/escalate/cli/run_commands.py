@@ -11,7 +11,6 @@ from click.core import ParameterSource
 
 from ..montecarlo.precision import DEFAULT_MAX_REPLICATIONS, run_to_precision
 from ..montecarlo.runner import run as run_scenario
-from ..output.terminal import render_summary, render_trace
 from ..scenario import load
 from ..workflow import run_to_directory, trace_run
 from ..workflow import trace as trace_replication
@@ -26,6 +25,7 @@ from .common import (
     seed_option,
     stdout,
 )
+from .terminal import render_summary, render_trace
 
 
 @cli.command()

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from ..errors import ScenarioError
-from ..output.graph import to_dot, to_mermaid
+from ..report.graphtext import to_dot, to_mermaid
 from ..scenario import load
 from ..spec.model import ScenarioSpec
 from .app import cli

@@ -10,8 +10,8 @@ install still runs scenarios.
 
 from __future__ import annotations
 
+from ..results.reader import RunData, SensitivityData, SweepData, read_directory
 from .estimative import estimative_phrase, estimative_range
-from .rundata import RunData, SensitivityData, SweepData, read_directory
 
 __all__ = [
     "RunData",

@@ -37,7 +37,7 @@ import numpy as np
 
 from ..errors import UsageError
 from ..montecarlo.stats import Z95, wilson_interval
-from .rundata import RunData
+from ..results.rundir import RunData
 
 __all__ = [
     "FAMILY_ERROR",

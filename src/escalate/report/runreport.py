@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .. import __version__
-from ..output.graph import to_mermaid
+from ..results.rundir import RunData
 from ..spec.model import Level, ScenarioSpec
 from . import plots
 from .document import (
@@ -27,7 +27,7 @@ from .document import (
 from .estimative import estimative_phrase, estimative_range
 from .eventgraph import event_graph_svg
 from .formatting import date_after, day_and_date, percent, percent_interval, spec_text
-from .rundata import RunData
+from .graphtext import to_mermaid
 
 __all__ = ["build_run_document", "estimate_words", "scenario_sections"]
 

@@ -32,9 +32,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..errors import Diagnostic, ScenarioError, UsageError
+from ..results.rundir import RunData
 from ..spec.diagnose import diagnostics_from_validation
 from ..spec.source import FileKind, SourceMap, read_yaml_file
-from .rundata import RunData
 
 __all__ = [
     "Observations",

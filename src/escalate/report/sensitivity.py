@@ -29,7 +29,6 @@ whatever order the points run.
 from __future__ import annotations
 
 import contextlib
-import csv
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -42,9 +41,10 @@ import numpy as np
 from .. import __version__
 from ..distributions import UncertainParameter
 from ..engine.selection import choose_engine
-from ..errors import OutputError, SimulationError, UsageError
+from ..errors import SimulationError, UsageError
 from ..montecarlo.seeding import normalize_seed
-from ..output.rundir import RunDirectory, write_json
+from ..results.formats import SENSITIVITY_FORMAT
+from ..results.sensitivitydir import SensitivityData, SensitivityDirectory, write_sensitivity
 from ..scenario import Scenario
 from ..sweeps.evaluate import PointTask, SweepContext
 from ..sweeps.executors import CONNECT_SECONDS, Executor
@@ -52,11 +52,9 @@ from ..sweeps.runner import make_executor
 from .document import Block, Code, Document, Figure, Paragraph, Section, Table
 from .formatting import percent
 from .optional import require
-from .rundata import SENSITIVITY_FORMAT, SensitivityData
 
 __all__ = [
     "METHODS",
-    "SensitivityDirectory",
     "SensitivityResult",
     "build_sensitivity_document",
     "quantile",
@@ -71,11 +69,6 @@ MORRIS_QUANTILES = (0.05, 0.95)
 MORRIS_LEVELS = 4
 #: noise above this share of the variance across points earns a warning
 NOISE_WARNING = 0.10
-#: the packages besides a run's that decide the indices: SALib samples and analyses,
-#: scipy gives the quantile functions
-SENSITIVITY_PACKAGES = ("SALib", "scipy")
-INDICES = "indices.json"
-SAMPLES = "samples.csv"
 
 
 def quantile(spec: UncertainParameter, u: np.ndarray) -> np.ndarray:
@@ -293,7 +286,7 @@ def sensitivity_analysis(
         result = SensitivityResult(data, values, outputs, ran_on)
         if directory is not None:
             directory.manifest["engines"] = engines
-            _write_results(directory, result)
+            write_sensitivity(directory, result.data, result.samples, result.outputs)
     return result
 
 
@@ -319,35 +312,6 @@ def _outcome_indices(scenario: Scenario, method: Method, names: list[str], unit:
                          ranking=sorted(names, key=lambda n: -indices[n][key]))
         found[outcome.name] = entry
     return found
-
-
-class SensitivityDirectory(RunDirectory):
-    """A sensitivity analysis's directory, recorded as a run's is, whatever happens.
-
-    Holds ``manifest.json`` (status ``running``, then ``completed``,
-    ``failed`` with the error, or ``interrupted``), and once the analysis is
-    done ``indices.json`` and ``samples.csv``; the command adds ``report.html``.
-    """
-
-    format = SENSITIVITY_FORMAT
-    outputs = (INDICES, SAMPLES)
-    packages = SENSITIVITY_PACKAGES
-    hint = "choose a new or empty directory, or that of a sensitivity analysis to replace"
-
-
-def _write_results(directory: SensitivityDirectory, result: SensitivityResult) -> None:
-    """Write ``samples.csv`` and ``indices.json``; raise OutputError if that fails."""
-    names = [p["name"] for p in result.data["parameters"]]
-    handle = directory.open(SAMPLES)
-    try:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(["point", *names, *result.data["outcomes"]])
-        for i, (row, y) in enumerate(zip(result.samples, result.outputs, strict=True)):
-            writer.writerow([i, *map(repr, map(float, row)), *map(repr, map(float, y))])
-    except OSError as exc:
-        raise OutputError(f"cannot write {directory.path / SAMPLES}: "
-                          f"{exc.strerror or exc}") from exc
-    write_json(directory.path / INDICES, result.data)
 
 
 def index_columns(method: str) -> tuple[str, ...]:

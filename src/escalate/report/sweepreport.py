@@ -6,10 +6,10 @@ import math
 from collections.abc import Sequence
 
 from .. import __version__
+from ..results.sweepdir import SweepData, SweepPoint
 from . import plots
 from .document import Block, Code, Document, Figure, Inline, Paragraph, Section, Table
 from .formatting import percent, spec_text
-from .rundata import SweepData, SweepPoint
 from .runreport import provenance_rows, scenario_sections
 
 __all__ = ["MAX_POINT_ROWS", "MAX_SERIES", "build_sweep_document"]

@@ -6,9 +6,10 @@ import os
 from pathlib import Path
 
 from ..errors import OutputError, UsageError
-from ..output.destination import REPORT_STEM, check_output_file, file_in_the_way
+from ..results.destination import check_output_file, file_in_the_way
+from ..results.formats import REPORT_STEM
+from ..results.reader import RunData, SensitivityData, SweepData, read_directory
 from .document import Document
-from .rundata import RunData, SensitivityData, SweepData, read_directory
 
 __all__ = ["FORMATS", "build_document", "default_report_path", "write_document", "write_report"]
 
@@ -54,7 +55,7 @@ def check_report_path(out: Path, format_: str, *, option: str = "--out") -> None
     path).  Raises :class:`UsageError` for a directory where the file goes, a
     regular file where the charts' folder goes, a path under a regular file,
     or an existing file that is not a report to replace
-    (:func:`~escalate.output.destination.check_output_file`).
+    (:func:`~escalate.results.destination.check_output_file`).
     """
     hint = f"such as {out / f'report.{format_}'}" if option else "give a file with --out FILE"
     check_output_file(out, option=option, hint=hint, suffixes=REPORT_SUFFIXES.get(format_, ()))

@@ -12,14 +12,14 @@ a file that exists is complete: a sweep killed at any moment loses at most
 the points that were running.  Resuming checks that the directory was made by
 the same sweep (scenario, design, seed, options), skips every finished point
 and recomputes nothing; since a point's result depends only on its task, the
-final table is byte-identical to an uninterrupted run's.
+final table is byte-identical to an uninterrupted run's.  The names, the
+point files and the table are :mod:`escalate.results`'s; this module keeps
+the lock and decides what may be resumed.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import re
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -27,27 +27,19 @@ from typing import IO, Any
 import numpy as np
 
 from ..errors import OutputError, UsageError
-from ..output.destination import MANIFEST, check_output_directory, read_manifest
-from ..output.rundir import versions, write_json
-from .evaluate import PointResult
-from .table import result_from_json, result_to_json
+from ..results.destination import check_output_directory
+from ..results.formats import LOCK, MANIFEST, POINT_FILE, POINTS, SWEEP_FORMAT
+from ..results.manifest import read_manifest, versions, write_json
+from ..results.points import PointResult, is_whole_point_file, read_results, write_point
 
 __all__ = [
-    "FORMAT",
-    "POINTS",
     "MemoryStore",
     "SweepDirectory",
     "check_resumable",
     "check_sweep_directory",
     "identity",
     "package_versions",
-    "point_file",
 ]
-
-FORMAT = "escalate-sweep/1"
-POINTS = "points"
-LOCK = ".lock"
-_POINT_FILE = re.compile(r"^(\d{8,})\.json$")
 
 
 def package_versions() -> dict[str, str]:
@@ -57,11 +49,6 @@ def package_versions() -> dict[str, str]:
     the table; Dask runs the points.
     """
     return versions(("scipy", "pandas", "pyarrow", "dask", "distributed"))
-
-
-def point_file(directory: Path, index: int) -> Path:
-    """Where point ``index``'s result is kept (zero-padded, so names sort in point order)."""
-    return directory / POINTS / f"{index:08d}.json"
 
 
 def identity(manifest: dict[str, Any]) -> dict[str, Any]:
@@ -97,16 +84,16 @@ def check_sweep_directory(path: str | Path, *, resume: bool) -> dict[str, Any] |
     """
     path = Path(path)
     found = check_output_directory(
-        path, FORMAT, blank=_blank,
+        path, SWEEP_FORMAT, blank=_blank,
         hint="choose a new or empty directory, or that of a sweep to resume with --resume")
     if found is None:
         return None
     previous = read_manifest(path)
     if previous is None:  # removed since it was checked
         return None
-    if found != FORMAT:
+    if found != SWEEP_FORMAT:
         raise UsageError(f"--out {path} holds a sweep of format {found!r}, which this version "
-                         f"of escalate ({FORMAT}) cannot continue (hint: choose a new directory)")
+                         f"of escalate ({SWEEP_FORMAT}) cannot continue (hint: choose a new directory)")
     if not resume:
         raise UsageError(f"--out {path} already holds a sweep (status "
                          f"{previous.get('status')}) (hint: pass --resume to continue it, or "
@@ -198,11 +185,11 @@ class SweepDirectory:
         """
         done = np.zeros(points, dtype=bool)
         for entry in os.scandir(self.path / POINTS):
-            match = _POINT_FILE.match(entry.name)
+            match = POINT_FILE.match(entry.name)
             if not match or int(match.group(1)) >= points:
                 continue
             index = int(match.group(1))
-            if check and not _readable(Path(entry.path), index):
+            if check and not is_whole_point_file(Path(entry.path), index):
                 Path(entry.path).unlink(missing_ok=True)
                 continue
             done[index] = True
@@ -211,21 +198,9 @@ class SweepDirectory:
     def record(self, result: PointResult, names: Sequence[str], outcomes: Sequence[str]) -> None:
         """Keep one finished point's result, atomically.
 
-        The file is written under a temporary name and renamed into place, so
-        a process killed at any moment leaves either no file or a whole one.
-        It is not flushed to disk one by one (that would cost more than small
-        points do); after a crash of the machine itself, ``finished(check=True)``
-        finds what was lost.
+        See :func:`~escalate.results.points.write_point`; after a crash of the machine itself, ``finished(check=True)`` finds what was lost.
         """
-        path = point_file(self.path, result.point)
-        text = json.dumps(result_to_json(result, names, outcomes), ensure_ascii=False,
-                          allow_nan=False) + "\n"
-        temporary = path.with_name(f".{path.name}.tmp")
-        try:
-            temporary.write_text(text, encoding="utf-8")
-            os.replace(temporary, path)
-        except OSError as exc:
-            raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        write_point(self.path, result, names, outcomes)
 
     def results(self, indices: Iterable[int], names: Sequence[str],
                 expected: np.ndarray) -> Iterator[PointResult]:
@@ -244,35 +219,6 @@ def _blank(directory: Path) -> bool:
         if entry.name != LOCK:
             return False
     return True
-
-
-def _readable(path: Path, index: int) -> bool:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return isinstance(data, dict) and data.get("point") == index and "values" in data
-
-
-def read_results(directory: Path, indices: Iterable[int], names: Sequence[str],
-                 expected: np.ndarray) -> Iterator[PointResult]:
-    """Read point files in the order of ``indices``; ``expected[j]`` holds point j's values.
-
-    Raises :class:`OutputError` for a missing, unreadable or foreign point file.
-    """
-    for index in indices:
-        path = point_file(directory, index)
-        try:
-            result = result_from_json(json.loads(path.read_text(encoding="utf-8")), names)
-        except FileNotFoundError:
-            raise OutputError(f"{path} is missing") from None
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise OutputError(f"cannot read {path} ({exc}); delete it and continue with "
-                              "--resume to run that point again") from exc
-        if result.point != index or result.values != tuple(float(v) for v in expected[index]):
-            raise OutputError(f"{path} holds point {result.point} at {result.values}, not "
-                              f"point {index} of this design")
-        yield result
 
 
 class MemoryStore:

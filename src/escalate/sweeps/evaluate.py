@@ -22,6 +22,7 @@ from ..montecarlo.aggregate import Aggregator
 from ..montecarlo.precision import run_to_precision
 from ..montecarlo.results import RunResult
 from ..montecarlo.runner import run
+from ..results.points import OutcomeStats, PointResult
 from ..scenario import Scenario, loads
 from .points import fix_parameters
 
@@ -56,36 +57,6 @@ class PointTask:
 
     point: int
     values: tuple[float, ...]
-
-
-@dataclass(frozen=True)
-class OutcomeStats:
-    """One outcome at one point: probability, 95% Wilson interval, time quantiles (days)."""
-
-    probability: float
-    low: float
-    high: float
-    median_day: float | None
-    p05_day: float | None
-    p95_day: float | None
-
-
-@dataclass(frozen=True)
-class PointResult:
-    """The row of one point; ``error`` is set (and the statistics empty) when it failed."""
-
-    point: int
-    values: tuple[float, ...]
-    replications: int
-    outcomes: tuple[OutcomeStats, ...] = ()
-    mean_max_level: float | None = None
-    error: str = ""
-    engine: str = ""
-    seconds: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        return not self.error
 
 
 _cache: dict[str, Scenario] = {}

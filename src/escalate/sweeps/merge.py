@@ -21,17 +21,12 @@ from typing import Any
 import numpy as np
 
 from ..errors import OutputError, UsageError
-from ..output.destination import MANIFEST, check_output_directory, read_manifest
-from ..output.rundir import now, write_json
-from .checkpoint import (
-    FORMAT,
-    POINTS,
-    identity,
-    package_versions,
-    point_file,
-)
-from .evaluate import PointResult
-from .table import result_from_json, write_table
+from ..results.destination import check_output_directory
+from ..results.formats import MANIFEST, PARQUET, POINTS, SWEEP_FORMAT, TABLE
+from ..results.manifest import now, read_manifest, write_json
+from ..results.points import PointResult, point_file, result_from_json
+from ..results.sweepdir import write_table
+from .checkpoint import identity, package_versions
 
 __all__ = ["merge_shards"]
 
@@ -45,7 +40,7 @@ def _read_shards(directories: Sequence[Path]) -> list[tuple[Path, dict[str, Any]
     shards = []
     for directory in directories:
         manifest = read_manifest(directory)
-        if manifest is None or manifest.get("format") != FORMAT:
+        if manifest is None or manifest.get("format") != SWEEP_FORMAT:
             raise UsageError(f"{directory} is not a sweep directory")
         if not manifest.get("shard"):
             raise UsageError(f"{directory} holds a whole sweep, not a shard; only shards "
@@ -125,7 +120,7 @@ def merge_shards(directories: Sequence[str | Path], out: str | Path) -> dict[str
     started = time.perf_counter()
     if not directories:
         raise UsageError("give the shard directories to merge")
-    check_output_directory(out, FORMAT, reuse=False, hint="merge into a new or empty directory")
+    check_output_directory(out, SWEEP_FORMAT, reuse=False, hint="merge into a new or empty directory")
     paths = [Path(d) for d in directories]
     shards = _read_shards(paths)
     _check_same_sweep(shards)
@@ -153,7 +148,7 @@ def merge_shards(directories: Sequence[str | Path], out: str | Path) -> dict[str
         tally = write_table(_results(by_index, count, points, names, digest), out, names,
                             first["outcomes"], manifest)
         if digest.hexdigest() != first["design"]["sha256"]:
-            for name in ("points.csv", "points.parquet"):
+            for name in (TABLE, PARQUET):
                 (out / name).unlink(missing_ok=True)
             raise OutputError("the shards' point values do not match their design; a point "
                               "file was changed or comes from another sweep")

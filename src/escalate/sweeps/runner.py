@@ -26,10 +26,11 @@ from ..errors import SimulationError, UsageError
 from ..montecarlo.arguments import check_callback, check_flag, check_replications, check_scenario
 from ..montecarlo.precision import DEFAULT_MAX_REPLICATIONS, check_precision
 from ..montecarlo.seeding import SeedLike, design_rng, is_whole_number, normalize_seed
-from ..output.rundir import now
+from ..results.formats import SWEEP_FORMAT, sweep_columns
+from ..results.manifest import now
+from ..results.sweepdir import SharedManifest, Tally, load_sweep, row_values, write_table
 from ..scenario import Scenario, load
 from .checkpoint import (
-    FORMAT,
     MemoryStore,
     SweepDirectory,
     check_resumable,
@@ -50,7 +51,6 @@ from .executors import (
     shard_points,
 )
 from .points import validate_points
-from .table import Tally, load_sweep, write_table
 
 __all__ = ["SweepProgress", "SweepReport", "make_executor", "run_sweep", "sweep"]
 
@@ -320,7 +320,7 @@ def _tasks(grid: Design, selection: range, done: np.ndarray) -> Iterator[PointTa
 def _manifest(scenario: Scenario, grid: Design, context: SweepContext, executor: Executor,
               shard: tuple[int, int] | None, selected: int) -> dict[str, Any]:
     manifest: dict[str, Any] = {
-        "format": FORMAT,
+        "format": SWEEP_FORMAT,
         "scenario": scenario.provenance(),
         "design": grid.describe(),
         "seed": context.seed,
@@ -419,9 +419,7 @@ def frame_of(report: SweepReport) -> Any:
         import pandas as pd
     except ImportError as exc:
         raise UsageError("sweep tables need pandas: pip install 'escalate[sweep]'") from exc
-    from .table import SharedManifest, columns, row_values
-
-    header = columns(report.design.names, report.outcomes)
+    header = sweep_columns(report.design.names, report.outcomes)
     rows = [row_values(result, len(report.outcomes)) for result in report.rows or ()]
     frame = pd.DataFrame(rows, columns=header)
     frame = frame.astype(dict.fromkeys(header[len(report.design.names) + 4:], float))

@@ -18,64 +18,21 @@ import shutil
 from collections.abc import Callable, Sequence
 from itertools import islice
 from pathlib import Path
-from typing import Any
 
 from ..errors import OutputError, UsageError
+from .formats import DEFAULT_REPORTS, KINDS, MANIFEST, family, kind_of
+from .manifest import manifest_format
 
 __all__ = [
-    "DEFAULT_REPORTS",
-    "MANIFEST",
-    "REPORT_STEM",
     "check_not_a_file",
     "check_output_directory",
     "check_output_file",
     "file_in_the_way",
-    "manifest_format",
-    "read_manifest",
     "remove_outputs",
 ]
 
-#: the file whose ``format`` says what an output directory holds
-MANIFEST = "manifest.json"
-
-#: the name, less its suffix, of the report written into a result directory by default
-REPORT_STEM = "report"
-#: a result directory's default reports: HTML, Markdown, and the Markdown report's charts
-DEFAULT_REPORTS = (f"{REPORT_STEM}.html", f"{REPORT_STEM}.md", f"{REPORT_STEM}_files")
-
-#: the outputs by the family of their manifest's ``format``, as messages name them
-_KINDS = {"escalate-run/": "run", "escalate-sweep/": "sweep",
-          "escalate-sensitivity/": "sensitivity analysis"}
-
 #: entries named when a directory that is not an output is refused
 _SHOWN_ENTRIES = 3
-
-
-def manifest_format(path: Path) -> str | None:
-    """The ``format`` a manifest declares, or None if it declares none or cannot be read."""
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    kind = manifest.get("format") if isinstance(manifest, dict) else None
-    return kind if isinstance(kind, str) else None
-
-
-def read_manifest(directory: Path) -> dict[str, Any] | None:
-    """The manifest of an output directory, or None when there is none.
-
-    Raises :class:`OutputError` when it exists but cannot be read.
-    """
-    path = directory / MANIFEST
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError) as exc:
-        raise OutputError(f"cannot read {path}: {exc}") from exc
-    if not isinstance(data, dict):
-        raise OutputError(f"{path} is not a manifest")
-    return data
 
 
 def file_in_the_way(path: Path) -> Path | None:
@@ -154,8 +111,7 @@ def _result_holding(path: Path) -> tuple[Path, str] | None:
         if first in DEFAULT_REPORTS:
             return None  # its reports, written again at will
         if first == MANIFEST or first in _listed(directory):
-            return directory, next((k for family, k in _KINDS.items()
-                                    if found.startswith(family)), "output")
+            return directory, kind_of(found) or "output"
         return None
     return None
 
@@ -179,7 +135,7 @@ def _listed(directory: Path) -> set[str]:
 
 def _what_it_holds(directory: Path, found: str | None, wanted: str) -> str:
     if found is not None:
-        kind = next((k for family, k in _KINDS.items() if found.startswith(family)), None)
+        kind = kind_of(found)
         what = f"a {kind}" if kind else "something else"
         return f"holds {what} (format {found!r}), not a {wanted}"
     if (directory / MANIFEST).exists():
@@ -222,9 +178,9 @@ def check_output_directory(path: str | Path, format_: str, *, reuse: bool = True
     except OSError as exc:
         raise OutputError(f"cannot list {path}: {exc.strerror or exc}") from exc
     found = manifest_format(path / MANIFEST)
-    family = format_.partition("/")[0] + "/"
-    wanted = _KINDS.get(family, format_)
-    if found is not None and found.startswith(family):
+    prefix = family(format_)
+    wanted = KINDS.get(prefix, format_)
+    if found is not None and found.startswith(prefix):
         if reuse:
             return found
         holds = f"already holds a {wanted} (format {found!r})"

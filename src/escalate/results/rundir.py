@@ -1,4 +1,4 @@
-"""The self-describing run directory: manifest, summary, one row per replication.
+"""The self-describing run directory: writing it as a run goes, and reading it back.
 
 Layout (``docs/outputs.md``)::
 
@@ -14,77 +14,56 @@ cannot hold a run (a file, or a directory of something else) is refused
 before the run starts with a :class:`~escalate.errors.UsageError`; a file
 that cannot be written (a full disk, a file too large, a read-only
 directory) is an :class:`~escalate.errors.OutputError` naming the file.
+
+:func:`read_run` reads a finished run back as a :class:`RunData` (what
+reports and comparisons use), and :func:`run_data_from_result` wraps a run
+made in memory the same way.
 """
 
 from __future__ import annotations
 
 import contextlib
 import csv
-import datetime as dt
 import hashlib
-import json
 import math
 import os
-import platform
 import sys
 import time
-from collections.abc import Sequence
-from importlib import metadata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Self
 
-from ..compile.compiled import CompiledScenario
+import numpy as np
+
+from ..compile import CompiledScenario, compile_scenario
 from ..engine.records import ReplicationRecord
-from ..errors import OutputError
-from .destination import MANIFEST, check_output_directory, remove_outputs
+from ..errors import EscalateError, OutputError
+from ..spec.model import ScenarioSpec
+from .destination import check_output_directory, remove_outputs
+from .formats import (
+    EVENT_COLUMNS,
+    EVENTS,
+    MANIFEST,
+    REPLICATION_COLUMNS,
+    REPLICATIONS,
+    RUN_FORMAT,
+    SUMMARY,
+    replication_columns,
+)
+from .manifest import (
+    check_completed,
+    now,
+    read_json,
+    read_manifest,
+    recorded_scenario,
+    versions,
+    write_json,
+)
 
-__all__ = ["RUN_FORMAT", "EventLogWriter", "ReplicationWriter", "RunDirectory", "now", "versions",
-           "write_json"]
-
-#: the ``format`` a run directory's manifest declares
-RUN_FORMAT = "escalate-run/1"
-SUMMARY = "summary.json"
-REPLICATIONS = "replications.csv"
-EVENTS = "events.csv"
-
-
-def now() -> str:
-    """The current UTC time as every manifest records it (ISO 8601, to the second)."""
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-
-
-def versions(extras: Sequence[str] = ()) -> dict[str, str]:
-    """Versions of Python and the packages that decide the numbers.
-
-    The packages every run uses are always listed (``unknown`` when their
-    version cannot be found); the optional ``extras`` a result also depends
-    on are listed when installed.
-    """
-    found = {"python": platform.python_version()}
-    for package in ("escalate", "numpy", "simpy", "pydantic", *extras):
-        try:
-            found[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            if package not in extras:
-                found[package] = "unknown"
-    return found
-
-
-def write_json(path: Path, data: Any) -> None:
-    """Write JSON atomically: a temporary file renamed into place."""
-    text = json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False, allow_nan=False,
-                      default=str) + "\n"
-    temporary = path.with_name(f".{path.name}.tmp")
-    try:
-        with open(temporary, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except OSError as exc:
-        temporary.unlink(missing_ok=True)
-        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
+__all__ = ["EventLogWriter", "Indicators", "ReplicationWriter", "RunData", "RunDirectory",
+           "read_run", "run_data_from_result"]
 
 
 def _write_failed(handle: IO[str], exc: OSError) -> OutputError:
@@ -106,14 +85,9 @@ class ReplicationWriter:
         self.writer = csv.writer(handle, lineterminator="\n")
         self.uncertain = [scenario.parameter_names[p] for p in scenario.uncertain_parameters] \
             if uncertainty else []
-        header = ["replication", "terminal", "end_day", "max_level", "final_level",
-                  "events_fired", "events_skipped", "path_id"]
-        for outcome in scenario.outcomes:
-            header += [outcome.name, f"{outcome.name}_day"]
-        header += [f"param_{name}" for name in self.uncertain]
-        header.append("path")
         self.handle = handle
-        self._write(header)
+        self._write(replication_columns([outcome.name for outcome in scenario.outcomes],
+                                        self.uncertain))
 
     def _write(self, row: list[Any]) -> None:
         try:
@@ -141,8 +115,7 @@ class EventLogWriter:
         self.handle = handle
         self.writer = csv.writer(handle, lineterminator="\n")
         try:
-            self.writer.writerow(["replication", "day", "event", "actor", "status", "level",
-                                  "detail"])
+            self.writer.writerow(EVENT_COLUMNS)
         except OSError as exc:
             raise _write_failed(handle, exc) from exc
 
@@ -189,7 +162,7 @@ class RunDirectory:
 
         Writes nothing.  Raises :class:`UsageError` for a file, a path under
         one, or a directory of anything else
-        (:func:`~escalate.output.destination.check_output_directory`).
+        (:func:`~escalate.results.destination.check_output_directory`).
         """
         return check_output_directory(path, cls.format, reuse=overwrite, hint=cls.hint)
 
@@ -302,3 +275,155 @@ class RunDirectory:
         """Write ``summary.json`` once every streamed row is on disk; it marks the run complete."""
         self.close_files()
         write_json(self.path / SUMMARY, summary)
+
+
+# Reading a run directory back.
+
+
+@dataclass(frozen=True)
+class Indicators:
+    """Per-replication outcome flags: which replications, and for each outcome whether it occurred."""
+
+    replication: np.ndarray
+    occurred: Mapping[str, np.ndarray]
+
+
+def _compile(spec: ScenarioSpec | None) -> CompiledScenario | None:
+    if spec is None:
+        return None
+    try:
+        return compile_scenario(spec)
+    except EscalateError:
+        return None
+
+
+@dataclass(frozen=True)
+class RunData:
+    """A finished run: how it was made, its summary, and where its replications are."""
+
+    label: str
+    manifest: Mapping[str, Any]
+    summary: Mapping[str, Any]
+    spec: ScenarioSpec | None
+    path: Path | None = None
+    indicators_in_memory: Indicators | None = field(default=None, repr=False)
+
+    @property
+    def seed(self) -> int | None:
+        seed = self.summary.get("seed", self.manifest.get("seed"))
+        return int(seed) if seed is not None else None
+
+    @property
+    def replications(self) -> int:
+        return int(self.summary["replications"])
+
+    @property
+    def first_replication(self) -> int:
+        return int(self.summary.get("first_replication", 0))
+
+    @property
+    def engine(self) -> str | None:
+        """The engine that ran (``reference`` or ``batch``), if the run records it."""
+        engine = self.summary.get("engine", self.manifest.get("engine"))
+        return str(engine) if engine is not None else None
+
+    @property
+    def uncertainty(self) -> bool:
+        return bool(self.summary.get("uncertainty", self.manifest.get("uncertainty", False)))
+
+    @property
+    def outcomes(self) -> Mapping[str, Any]:
+        return self.summary["outcomes"]  # type: ignore[no-any-return]
+
+    def compiled(self) -> CompiledScenario | None:
+        """The recorded scenario compiled again (for its event graph), or None if not recorded."""
+        return _compile(self.spec)
+
+    def indicators(self) -> Indicators | None:
+        """Per-replication outcome flags from ``replications.csv`` (None if it was not kept).
+
+        Raises :class:`OutputError` if the file exists but cannot be read.
+        """
+        if self.indicators_in_memory is not None:
+            return self.indicators_in_memory
+        if self.path is None or not (self.path / REPLICATIONS).exists():
+            return None
+        return _read_indicators(self.path / REPLICATIONS, list(self.outcomes))
+
+
+def _read_indicators(path: Path, outcomes: list[str]) -> Indicators:
+    replication: list[int] = []
+    occurred: dict[str, list[bool]] = {name: [] for name in outcomes}
+    try:
+        with open(path, encoding="utf-8", newline="") as handle:
+            reader = csv.reader(handle)
+            header = next(reader)
+            index = header.index(REPLICATION_COLUMNS[0])
+            columns = {name: header.index(name) for name in outcomes if name in header}
+            for row in reader:
+                replication.append(int(row[index]))
+                for name, column in columns.items():
+                    occurred[name].append(row[column] == "1")
+    except (OSError, StopIteration, ValueError, IndexError) as exc:
+        raise OutputError(f"cannot read {path}: {exc or 'empty file'}") from exc
+    return Indicators(np.asarray(replication, dtype=np.int64),
+                      {name: np.asarray(flags, dtype=bool) for name, flags in occurred.items()
+                       if name in columns})
+
+
+def read_run(path: Path, manifest: Mapping[str, Any] | None = None) -> RunData:
+    """Read a run directory; raises :class:`OutputError` if it is incomplete or failed."""
+    if manifest is None:
+        manifest = read_manifest(path)
+        if manifest is None:
+            raise OutputError(f"{path / MANIFEST} is missing")
+    check_completed(path, manifest, "run")
+    summary = read_json(path / SUMMARY)
+    if not isinstance(summary, dict) or "outcomes" not in summary:
+        raise OutputError(f"{path / SUMMARY} is not a run summary")
+    problem = _summary_problem(summary)
+    if problem:
+        raise OutputError(f"{path / SUMMARY} is not a complete run summary: {problem} "
+                          "(hint: run the scenario again into this directory)")
+    return RunData(path.name or str(path), manifest, summary, recorded_scenario(manifest), path)
+
+
+def _summary_problem(summary: Mapping[str, Any]) -> str:
+    """What is missing from a summary for reports and comparisons to read it ("" if nothing)."""
+    replications = summary.get("replications")
+    if isinstance(replications, bool) or not isinstance(replications, int) or replications < 1:
+        return f"`replications` should be a whole number, found {replications!r}"
+    outcomes = summary["outcomes"]
+    if not isinstance(outcomes, dict):
+        return f"`outcomes` should map names to results, found {type(outcomes).__name__}"
+    for name, entry in outcomes.items():
+        if not isinstance(entry, dict):
+            return f"outcomes.{name} should be a mapping, found {type(entry).__name__}"
+        for key in ("count", "probability"):
+            number = entry.get(key)
+            if isinstance(number, bool) or not isinstance(number, int | float):
+                return f"outcomes.{name}.{key} should be a number, found {number!r}"
+        interval = entry.get("ci95")
+        if not (isinstance(interval, list) and len(interval) == 2
+                and all(isinstance(v, int | float) for v in interval)):
+            return f"outcomes.{name}.ci95 should be two numbers, found {interval!r}"
+    return ""
+
+
+def run_data_from_result(result: Any, label: str, scenario: Any = None) -> RunData:
+    """Wrap an in-memory :class:`~escalate.montecarlo.results.RunResult` as a :class:`RunData`.
+
+    The result must have kept its per-replication arrays (``keep_replications=True``).
+    """
+    arrays = result.arrays
+    outcomes = [outcome.name for outcome in result.scenario.outcomes]
+    indicators = Indicators(arrays["replication"], {name: arrays[name] for name in outcomes})
+    manifest: dict[str, Any] = {
+        "format": RUN_FORMAT, "seed": result.seed, "replications": result.replications,
+        "uncertainty": result.uncertainty, "engine": result.engine, "status": "completed",
+        "scenario": {"path": str(scenario.path) if scenario is not None and scenario.path else None,
+                     "name": result.scenario.name,
+                     "sha256": scenario.sha256 if scenario is not None else None},
+    }
+    spec = ScenarioSpec.model_validate(result.scenario.document)
+    return RunData(label, manifest, result.summary, spec, None, indicators)

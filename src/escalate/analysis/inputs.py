@@ -7,8 +7,9 @@ from pathlib import Path
 
 from ..errors import UsageError
 from ..montecarlo.runner import run
+from ..results.reader import read_directory
+from ..results.rundir import RunData, run_data_from_result
 from ..scenario import load
-from .rundata import RunData, read_directory, run_data_from_result
 
 __all__ = ["DEFAULT_REPLICATIONS", "DEFAULT_SEED", "resolve_runs"]
 

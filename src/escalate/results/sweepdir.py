@@ -1,47 +1,60 @@
-"""The sweep table: one row per point, as CSV and Parquet, and reading it back.
+"""The sweep directory's table: writing it, one row per point, and reading it back.
 
-Columns (``docs/outputs-sweep.md``): ``point``, one column per varied
-parameter, ``status`` (``ok`` or ``failed``), ``error``, ``replications``,
-then per outcome ``<outcome>_p``, ``_lo``, ``_hi`` (the probability and its
-95% Wilson interval) and ``_median_day``, ``_p05_day``, ``_p95_day`` (the time
-of first occurrence where it occurred), and finally ``mean_max_level``.
-Floats are written with ``repr`` so they read back exactly; a missing value
-is an empty cell (CSV) or null (Parquet).  Rows are written as they are
-given, so memory does not depend on the number of points.
+Columns (``docs/outputs-sweep.md``, :func:`~escalate.results.formats.sweep_columns`):
+``point``, one column per varied parameter, ``status`` (``ok`` or ``failed``),
+``error``, ``replications``, then per outcome ``<outcome>_p``, ``_lo``, ``_hi``
+(the probability and its 95% Wilson interval) and ``_median_day``,
+``_p05_day``, ``_p95_day`` (the time of first occurrence where it occurred),
+and finally ``mean_max_level``.  Floats are written with ``repr`` so they read
+back exactly; a missing value is an empty cell (CSV) or null (Parquet).  Rows
+are written as they are given, so memory does not depend on the number of
+points.
+
+A sweep directory is read back in two forms: :func:`load_sweep`, the pandas
+table of the Python API (from Parquet when it can), and :func:`read_sweep`,
+the typed :class:`SweepData` that reports use (from the CSV table, without
+pandas).
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import math
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Self
 
 from ..errors import OutputError, UsageError
-from .evaluate import OutcomeStats, PointResult
+from ..spec.model import ScenarioSpec
+from .formats import (
+    MANIFEST,
+    OUTCOME_FIELDS,
+    PARQUET,
+    POINTS,
+    SWEEP_FORMAT,
+    TABLE,
+    family,
+    sweep_columns,
+)
+from .manifest import recorded_scenario
+from .points import PointResult
 
 __all__ = [
-    "OUTCOME_FIELDS",
-    "PARQUET",
-    "TABLE",
     "SharedManifest",
+    "SweepData",
+    "SweepPoint",
     "TableWriter",
     "Tally",
-    "columns",
     "load_sweep",
-    "result_from_json",
-    "result_to_json",
+    "read_sweep",
     "row_values",
     "write_table",
 ]
 
-TABLE = "points.csv"
-PARQUET = "points.parquet"
-OUTCOME_FIELDS = ("p", "lo", "hi", "median_day", "p05_day", "p95_day")
 _BATCH = 8192
 
 
@@ -59,15 +72,6 @@ class SharedManifest(dict[str, Any]):
 
     def __deepcopy__(self, memo: dict[int, Any]) -> SharedManifest:
         return self
-
-
-def columns(names: Sequence[str], outcomes: Sequence[str]) -> list[str]:
-    """The table's column names, in order."""
-    header = ["point", *names, "status", "error", "replications"]
-    for outcome in outcomes:
-        header += [f"{outcome}_{suffix}" for suffix in OUTCOME_FIELDS]
-    header.append("mean_max_level")
-    return header
 
 
 def _statistics(result: PointResult, outcomes: int) -> list[float | None]:
@@ -91,38 +95,6 @@ def _cell(value: float | None) -> str:
     return "" if value is None else repr(float(value))
 
 
-def result_to_json(result: PointResult, names: Sequence[str],
-                   outcomes: Sequence[str]) -> dict[str, Any]:
-    """The content of a point's checkpoint file."""
-    return {
-        "point": result.point,
-        "values": dict(zip(names, result.values, strict=True)),
-        "status": "ok" if result.ok else "failed",
-        "error": result.error,
-        "replications": result.replications,
-        "outcomes": {} if not result.ok else {
-            name: [s.probability, s.low, s.high, s.median_day, s.p05_day, s.p95_day]
-            for name, s in zip(outcomes, result.outcomes, strict=True)},
-        "mean_max_level": result.mean_max_level,
-        "engine": result.engine,
-        "seconds": round(result.seconds, 6),
-    }
-
-
-def result_from_json(data: dict[str, Any], names: Sequence[str]) -> PointResult:
-    """Read back a checkpoint file's content; raises KeyError or TypeError when malformed."""
-    return PointResult(
-        point=int(data["point"]),
-        values=tuple(float(data["values"][name]) for name in names),
-        replications=int(data["replications"]),
-        outcomes=tuple(OutcomeStats(*stats) for stats in data["outcomes"].values()),
-        mean_max_level=data["mean_max_level"],
-        error=str(data["error"]),
-        engine=str(data["engine"]),
-        seconds=float(data["seconds"]),
-    )
-
-
 class TableWriter:
     """Writes ``points.csv`` (and ``points.parquet`` when pyarrow is installed) row by row.
 
@@ -135,7 +107,7 @@ class TableWriter:
         self.directory = directory
         self.names = list(names)
         self.outcomes = list(outcomes)
-        self.header = columns(names, outcomes)
+        self.header = sweep_columns(names, outcomes)
         self.files: list[str] = []
         self._csv: IO[str] | None = None
         self._rows: Any = None
@@ -279,7 +251,7 @@ def write_table(results: Iterable[PointResult], directory: Path, names: Sequence
     except OSError as exc:
         raise OutputError(f"cannot write the table {directory / TABLE}: "
                           f"{exc.strerror or exc}") from exc
-    manifest["files"] = [*writer.files, "points/", "manifest.json"]
+    manifest["files"] = [*writer.files, f"{POINTS}/", MANIFEST]
     tally.record(manifest)
     return tally
 
@@ -306,14 +278,14 @@ def load_sweep(directory: str | Path) -> Any:
     except ImportError as exc:
         raise UsageError("load_sweep needs pandas: pip install 'escalate[sweep]'") from exc
     directory = Path(directory)
-    manifest_path = directory / "manifest.json"
+    manifest_path = directory / MANIFEST
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise OutputError(f"{directory} holds no sweep (no manifest.json)") from None
+        raise OutputError(f"{directory} holds no sweep (no {MANIFEST})") from None
     except (OSError, ValueError) as exc:
         raise OutputError(f"cannot read {manifest_path}: {exc}") from exc
-    if not str(manifest.get("format", "")).startswith("escalate-sweep/"):
+    if not str(manifest.get("format", "")).startswith(family(SWEEP_FORMAT)):
         raise OutputError(f"{directory} is not a sweep directory "
                           f"(format {manifest.get('format')!r})")
     parquet, table = directory / PARQUET, directory / TABLE
@@ -332,3 +304,127 @@ def load_sweep(directory: str | Path) -> Any:
                           "with `escalate sweep ... --resume`")
     frame.attrs["manifest"] = SharedManifest(manifest)
     return frame
+
+
+# Reading the table back for reports.
+
+
+@dataclass(frozen=True)
+class SweepPoint:
+    """One row of a sweep's ``points.csv``."""
+
+    index: int
+    values: Mapping[str, float]
+    status: str
+    error: str
+    replications: int
+    #: outcome -> {"p", "lo", "hi", "median_day", "p05_day", "p95_day"} (NaN where empty)
+    outcomes: Mapping[str, Mapping[str, float]]
+    mean_max_level: float
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+@dataclass(frozen=True)
+class SweepData:
+    """A sweep: its design, the scenario and one row per point."""
+
+    label: str
+    manifest: Mapping[str, Any]
+    spec: ScenarioSpec | None
+    parameters: tuple[str, ...]
+    outcome_names: tuple[str, ...]
+    points: tuple[SweepPoint, ...]
+    path: Path | None = None
+
+    @property
+    def design_kind(self) -> str:
+        return str((self.manifest.get("design") or {}).get("kind", "unknown"))
+
+    @property
+    def vary(self) -> Mapping[str, Any]:
+        vary: Mapping[str, Any] = (self.manifest.get("design") or {}).get("vary") or {}
+        return vary
+
+    def ok_points(self) -> list[SweepPoint]:
+        return [point for point in self.points if point.ok]
+
+    def is_grid(self) -> bool:
+        """Whether the points (finished or not) form a full grid over the varied parameters."""
+        points = list(self.points)
+        if not points:
+            return False
+        levels = [sorted({p.values[name] for p in points}) for name in self.parameters]
+        combinations = {tuple(p.values[name] for name in self.parameters) for p in points}
+        return len(combinations) == math.prod(len(level) for level in levels) == len(points)
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text) if text not in ("", None) else math.nan
+    except ValueError:
+        lowered = text.strip().lower()
+        if lowered in ("true", "false"):
+            return 1.0 if lowered == "true" else 0.0
+        return math.nan
+
+
+def _read_points(path: Path, parameters: tuple[str, ...],
+                 outcomes: tuple[str, ...]) -> tuple[SweepPoint, ...]:
+    points = []
+    try:
+        with open(path, encoding="utf-8", newline="") as handle:
+            reader = csv.DictReader(handle)
+            missing = [c for c in ("point", "status", *parameters) if c not in (reader.fieldnames or [])]
+            if missing:
+                raise OutputError(f"{path} lacks the column(s) {', '.join(missing)}")
+            for row in reader:
+                estimates = {
+                    name: {suffix: _number(row.get(f"{name}_{suffix}", "")) for suffix in
+                           OUTCOME_FIELDS}
+                    for name in outcomes}
+                replications = _number(row.get("replications", ""))
+                points.append(SweepPoint(
+                    index=int(row["point"]),
+                    values={name: _number(row[name]) for name in parameters},
+                    status=row["status"].strip(),
+                    error=row.get("error") or "",
+                    replications=0 if math.isnan(replications) else int(replications),
+                    outcomes=estimates,
+                    mean_max_level=_number(row.get("mean_max_level", "")),
+                ))
+    except FileNotFoundError as exc:
+        raise OutputError(f"{path} is missing") from exc
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise OutputError(f"cannot read {path}: {exc}") from exc
+    return tuple(sorted(points, key=lambda p: p.index))
+
+
+def _sweep_outcomes(spec: ScenarioSpec | None, path: Path) -> tuple[str, ...]:
+    if spec is not None:
+        return tuple(spec.outcomes)
+    try:
+        with open(path, encoding="utf-8", newline="") as handle:
+            header = next(csv.reader(handle))
+    except (OSError, StopIteration) as exc:
+        raise OutputError(f"cannot read {path}: {exc or 'empty file'}") from exc
+    return tuple(c[:-2] for c in header if c.endswith("_p") and f"{c[:-2]}_lo" in header)
+
+
+def read_sweep(path: Path, manifest: Mapping[str, Any]) -> SweepData:
+    """Read the sweep directory ``path`` whose ``manifest`` has been read.
+
+    Raises :class:`OutputError` when the manifest or the table is incomplete
+    or unreadable.
+    """
+    spec = recorded_scenario(manifest)
+    design = manifest.get("design") or {}
+    if not isinstance(design, dict) or not isinstance(design.get("vary") or {}, dict):
+        raise OutputError(f"{path / MANIFEST} is not a complete sweep manifest: "
+                          f"`design` should map `vary` to the parameters, found {design!r}")
+    parameters = tuple(design.get("vary") or {})
+    outcomes = _sweep_outcomes(spec, path / TABLE)
+    points = _read_points(path / TABLE, parameters, outcomes)
+    return SweepData(path.name, manifest, spec, parameters, outcomes, points, path)

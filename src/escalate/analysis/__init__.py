@@ -1,0 +1,1 @@
+"""Analyses over results: what reports and comparisons compute from runs, not how they look."""

@@ -1,1 +1,0 @@
-"""Outputs: run directories, terminal tables, traces and graph diagrams."""
