@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ._version import __version__
 from .errors import (
     Diagnostic,
     EscalateError,
@@ -14,8 +15,6 @@ from .errors import (
 )
 from .montecarlo.runner import RunResult, run
 from .scenario import Scenario, load, loads
-
-__version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from .sweeps import load_sweep, sweep

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .. import __version__
+from .._version import __version__
 from .compare import FAMILY_ERROR, Comparison
 from .document import Block, Code, Document, Figure, Paragraph, Section, Table
 from .formatting import percent, percent_interval, points

@@ -39,7 +39,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .. import __version__
+from .._version import __version__
 from ..distributions import UncertainParameter
 from ..engine.selection import choose_engine
 from ..errors import OutputError, SimulationError, UsageError
