@@ -10,15 +10,10 @@ import pytest
 from conftest import SCENARIOS
 from report_helpers import run_directory
 
+from escalate.analysis.score import cumulative_probability, log_score, score_run
 from escalate.errors import UsageError
+from escalate.observations import Observations, load_observations
 from escalate.report.rundata import RunData, read_directory
-from escalate.report.score import (
-    Observations,
-    cumulative_probability,
-    load_observations,
-    log_score,
-    score_run,
-)
 
 OBSERVED = SCENARIOS / "observed-2025-11.yaml"
 

@@ -22,10 +22,10 @@ from sweep_helpers import (
 )
 
 import escalate
+from escalate.analysis.sensitivity import sensitivity_analysis
 from escalate.cli import main
-from escalate.distributions import UncertainParameter, draw_uncertain
+from escalate.distributions import UncertainParameter, draw_uncertain, quantile
 from escalate.errors import SimulationError, UsageError
-from escalate.report.sensitivity import quantile, sensitivity_analysis
 
 # The border scenario with a second influential parameter and one that nothing uses.
 SENSITIVE = BORDER.replace(

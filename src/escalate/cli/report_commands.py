@@ -103,7 +103,7 @@ def compare(inputs: tuple[Path, ...], format_: str, out: Path | None, replicatio
     the exit status is 1 when some outcome changed at a family-wise error rate
     of 5% over all the differences compared (Holm), else 0.
     """
-    from ..report.compare import compare_runs
+    from ..analysis.compare import compare_runs
     from ..report.comparereport import comparison_document, comparison_json
     from ..report.inputs import resolve_runs
 
@@ -162,7 +162,7 @@ def compare(inputs: tuple[Path, ...], format_: str, out: Path | None, replicatio
 
 
 def _ranking_table(method: str, data: dict[str, Any], name: str) -> Table:
-    from ..report.sensitivity import index_columns, noise_sentence, ranking_rows
+    from ..report.sensitivityreport import index_columns, noise_sentence, ranking_rows
 
     entry = data["outcomes"][name]
     table = Table(title=f"Sensitivity of {entry['label'] or name} ({method})",
@@ -210,11 +210,11 @@ def sensitivity(file: Path, method: str, outcomes: tuple[str, ...], samples: int
     Exit status 0 when done, 2 for bad input, 3 when a point's simulation
     fails (the manifest in --out then says `failed`, with the error).
     """
-    from ..report.optional import require
+    from ..optional import require
 
     require("SALib")
     require("scipy")
-    from ..report.sensitivity import sensitivity_analysis
+    from ..analysis.sensitivity import sensitivity_analysis
     from ..scenario import load
 
     scenario = load(file)
@@ -236,7 +236,7 @@ def sensitivity(file: Path, method: str, outcomes: tuple[str, ...], samples: int
             stdout.print(_ranking_table(method, result.data, name))
     if out is not None:
         from ..report.rundata import read_directory
-        from ..report.sensitivity import build_sensitivity_document
+        from ..report.sensitivityreport import build_sensitivity_document
         from ..report.writer import default_report_path, write_document
 
         data = read_directory(out)
@@ -255,8 +255,9 @@ def sensitivity(file: Path, method: str, outcomes: tuple[str, ...], samples: int
               show_default=True)
 def score(directory: Path, observed: Path, format_: str) -> None:
     """Score a run's probabilities against what happened (Brier and log scores)."""
+    from ..analysis.score import score_run
+    from ..observations import load_observations
     from ..report.rundata import RunData, read_directory
-    from ..report.score import load_observations, score_run
 
     data = read_directory(directory)
     if not isinstance(data, RunData):

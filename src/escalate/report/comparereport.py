@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .._version import __version__
-from .compare import FAMILY_ERROR, Comparison
+from ..analysis.compare import FAMILY_ERROR, Comparison, pairing_gain
 from .document import Block, Code, Document, Figure, Paragraph, Section, Table
 from .formatting import percent, percent_interval, points
 
@@ -57,13 +57,12 @@ def changes_sentence(comparison: Comparison) -> str:
     return f"No outcome changed {rule}{unless}."
 
 
-def _pairing_gain(comparison: Comparison) -> str | None:
+def _pairing_sentence(comparison: Comparison) -> str | None:
     """How much narrower the paired intervals are than unpaired ones, in words."""
-    ratios = [(o.high - o.low) / (o.unpaired[1] - o.unpaired[0]) for o in comparison.outcomes
-              if o.unpaired is not None and o.unpaired[1] > o.unpaired[0]]
-    if not ratios:
+    gain = pairing_gain(comparison)
+    if gain is None:
         return None
-    least, most = 100 * (1 - max(ratios)), 100 * (1 - min(ratios))
+    least, most = gain
     if least >= 0:
         span = f"{most:.0f}%" if f"{least:.0f}" == f"{most:.0f}" else f"{least:.0f}% to {most:.0f}%"
         return (f"Pairing made the intervals of the differences {span} narrower than unpaired "
@@ -99,7 +98,7 @@ def comparison_document(comparisons: Sequence[Comparison], plots: Any | None = N
         rows: list[list[Any]] = [[Code(row[0]), *row[1:]] for row in comparison_rows(comparison)]
         blocks.append(Table(list(COLUMNS), rows, kind="comparison",
                             numeric=frozenset(range(1, 7))))
-        gain = _pairing_gain(comparison)
+        gain = _pairing_sentence(comparison)
         if gain is not None:
             blocks.append(Paragraph(gain, note=True))
         blocks.append(Paragraph(changes_sentence(comparison), note=True))

@@ -23,7 +23,7 @@ def build_document(data: RunData | SweepData | SensitivityData) -> Document:
     if isinstance(data, SweepData):
         from .sweepreport import build_sweep_document
         return build_sweep_document(data)
-    from .sensitivity import build_sensitivity_document
+    from .sensitivityreport import build_sensitivity_document
     return build_sensitivity_document(data, data.manifest.get("outcomes") or None)
 
 

@@ -1,0 +1,1 @@
+"""Result directories: one package owns every format, writer and reader."""
