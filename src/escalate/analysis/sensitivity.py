@@ -54,6 +54,7 @@ __all__ = [
     "MORRIS_LEVELS",
     "NOISE_WARNING",
     "SensitivityResult",
+    "sample_points",
     "sensitivity_analysis",
 ]
 
@@ -65,6 +66,21 @@ MORRIS_QUANTILES = (0.05, 0.95)
 MORRIS_LEVELS = 4
 #: noise above this share of the variance across points earns a warning
 NOISE_WARNING = 0.10
+
+
+def default_samples(method: str) -> int:
+    """Sobol's base sample size, or the number of Morris trajectories, when none is given."""
+    return 64 if method == "sobol" else 10
+
+
+def sample_points(method: str, samples: int | None, parameters: int) -> int:
+    """How many points an analysis of ``parameters`` uncertain parameters runs.
+
+    Saltelli's design without second-order indices takes ``samples`` times
+    ``parameters + 2`` points; each Morris trajectory ``parameters + 1``.
+    """
+    base = samples if samples is not None else default_samples(method)
+    return base * (parameters + 2) if method == "sobol" else base * (parameters + 1)
 
 
 @dataclass(frozen=True)
@@ -188,7 +204,7 @@ def sensitivity_analysis(
     """
     if method not in METHODS:
         raise UsageError(f"method must be one of {', '.join(METHODS)}, found {method!r}")
-    samples = samples if samples is not None else (64 if method == "sobol" else 10)
+    samples = samples if samples is not None else default_samples(method)
     if method == "sobol" and (samples < 2 or samples & (samples - 1)):
         raise UsageError(f"Sobol' sampling needs a power of two base samples, found {samples}")
     if samples < 2 or replications < 1:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
 from .._version import __version__
 from ..analysis.compare import FAMILY_ERROR, Comparison, pairing_gain
+from ..errors import UsageError
 from .document import Block, Code, Document, Figure, Paragraph, Section, Table
 from .formatting import percent, percent_interval, points
 
@@ -16,6 +18,7 @@ __all__ = [
     "comparison_json",
     "comparison_rows",
     "method_sentence",
+    "render_comparisons",
 ]
 
 COLUMNS = ("outcome", "baseline", "95% interval", "variant", "95% interval", "difference",
@@ -135,3 +138,23 @@ def comparison_json(comparisons: Sequence[Comparison]) -> list[dict[str, Any]]:
         } for o in c.outcomes},
         "only_baseline": list(c.only_baseline), "only_variant": list(c.only_variant),
     } for c in comparisons]
+
+
+def render_comparisons(comparisons: Sequence[Comparison], format_: str) -> str:
+    """The comparisons as JSON (``json``), Markdown without charts (``md``) or an HTML page.
+
+    Raises :class:`UsageError` for another format; the terminal's table is the CLI's.
+    """
+    if format_ == "json":
+        return json.dumps(comparison_json(comparisons), indent=2, allow_nan=False)
+    if format_ == "md":
+        from .markdown import render_markdown
+
+        text, _ = render_markdown(comparison_document(comparisons), "charts")
+        return text
+    if format_ == "html":
+        from . import plots
+        from .html import render_html
+
+        return render_html(comparison_document(comparisons, plots))
+    raise UsageError(f"comparison format must be json, md or html, found {format_!r}")
