@@ -15,6 +15,7 @@ __all__ = ["build_sensitivity_document", "index_columns", "noise_sentence", "ran
 
 
 def index_columns(method: str) -> tuple[str, ...]:
+    """The headings of a method's index columns, in the order :func:`ranking_rows` gives them."""
     if method == "sobol":
         return ("first-order S1", "95% ±", "total ST", "95% ±")
     return ("μ*", "95% ±", "μ", "σ")
@@ -29,6 +30,7 @@ def ranking_rows(method: str, entry: Mapping[str, Any]) -> list[list[str]]:
 
 
 def noise_sentence(data: Mapping[str, Any], entry: Mapping[str, Any]) -> str:
+    """What replication noise does to one outcome's indices, with a warning when it is large."""
     noise = entry["noise"]
     share = noise["share"]
     text = (f"Replication noise: with {data['replications_per_point']} replications per point, "
