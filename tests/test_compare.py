@@ -14,10 +14,10 @@ from report_helpers import run_directory
 from scipy import stats
 
 import escalate
+from escalate.analysis.compare import compare_runs, newcombe_unpaired
 from escalate.analysis.inputs import resolve_runs
 from escalate.cli import main
 from escalate.montecarlo.stats import Z95
-from escalate.report.compare import compare_runs, newcombe_unpaired
 from escalate.report.comparereport import changes_sentence, comparison_json, method_sentence
 from escalate.results.rundir import Indicators, RunData, run_data_from_result
 

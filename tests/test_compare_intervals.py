@@ -17,8 +17,7 @@ from statistics import NormalDist
 import numpy as np
 import pytest
 
-from escalate.montecarlo.stats import Z95
-from escalate.report.compare import (
+from escalate.analysis.compare import (
     holm_rejections,
     newcombe_unpaired,
     newcombe_unpaired_p_value,
@@ -26,6 +25,7 @@ from escalate.report.compare import (
     tango_paired_p_value,
     tango_score,
 )
+from escalate.montecarlo.stats import Z95
 
 NOMINAL = 0.95
 LOWEST_ACCEPTED = 0.93

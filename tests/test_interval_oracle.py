@@ -39,8 +39,7 @@ from statsmodels.stats.contingency_tables import mcnemar
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
-from escalate.montecarlo.stats import Z95, wilson_interval
-from escalate.report.compare import (
+from escalate.analysis.compare import (
     holm_rejections,
     newcombe_unpaired,
     newcombe_unpaired_p_value,
@@ -48,6 +47,7 @@ from escalate.report.compare import (
     tango_paired_p_value,
     tango_score,
 )
+from escalate.montecarlo.stats import Z95, wilson_interval
 
 CLOSED_FORM = {"rel": 1e-9, "abs": 1e-14}
 ROOT_XTOL = 1e-14

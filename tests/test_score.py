@@ -10,14 +10,9 @@ import pytest
 from conftest import SCENARIOS
 from report_helpers import run_directory
 
+from escalate.analysis.score import cumulative_probability, log_score, score_run
 from escalate.errors import UsageError
-from escalate.report.score import (
-    Observations,
-    cumulative_probability,
-    load_observations,
-    log_score,
-    score_run,
-)
+from escalate.observations import Observations, load_observations
 from escalate.results.reader import RunData, read_directory
 
 OBSERVED = SCENARIOS / "observed-2025-11.yaml"

@@ -22,10 +22,9 @@ from sweep_helpers import (
 )
 
 import escalate
+from escalate.analysis.sensitivity import sensitivity_analysis
 from escalate.cli import main
-from escalate.distributions import UncertainParameter, draw_uncertain
 from escalate.errors import SimulationError, UsageError
-from escalate.report.sensitivity import quantile, sensitivity_analysis
 
 # The border scenario with a second influential parameter and one that nothing uses.
 SENSITIVE = BORDER.replace(
@@ -58,40 +57,6 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> Path:
     markdown = escalate_cli("report", root / "sens", "--format", "md")
     assert markdown.returncode == 0, markdown.stderr
     return root / "sens"
-
-
-UNCERTAINTIES = [
-    UncertainParameter("beta", (2.0, 5.0)), UncertainParameter("uniform", (1.0, 3.0)),
-    UncertainParameter("triangular", (0.0, 1.0, 4.0)), UncertainParameter("pert", (0.0, 2.0, 10.0)),
-    UncertainParameter("lognormal", (3.0, 0.4)), UncertainParameter("normal", (1.0, 2.0)),
-    UncertainParameter("logitnormal", (-1.0, 0.5)),
-    UncertainParameter("truncnormal", (0.0, 1.0, -0.5, math.nan)),
-]
-DRAWS = 40_000
-#: Dvoretzky-Kiefer-Wolfowitz with Massart's constant: the empirical distribution function of
-#: DRAWS independent draws is within DKW_EPSILON of the true one everywhere, except with
-#: probability 2 exp(-2 DRAWS DKW_EPSILON^2).  That is 0.001 / 8 here, so that the eight
-#: distributions share a family-wise error rate of 0.001 (Bonferroni); DKW_EPSILON = 0.011.
-FAMILY_ERROR_RATE = 0.001
-DKW_EPSILON = math.sqrt(math.log(2 * len(UNCERTAINTIES) / FAMILY_ERROR_RATE) / (2 * DRAWS))
-
-
-@pytest.mark.parametrize("spec", UNCERTAINTIES)
-def test_quantiles_agree_with_the_distribution_the_runs_draw_from(spec: UncertainParameter) -> None:
-    """Each empirical quantile of the draws lies between the quantile function at p - epsilon
-    and at p + epsilon, for every p at once (the DKW band).
-
-    np.quantile interpolates between the order statistics floor((n - 1) p) + 1 and + 2, where
-    the empirical distribution function is within 2 / n of p: hence the 2 / n.
-    """
-    draws = np.asarray(draw_uncertain(spec, np.random.default_rng(0), DRAWS))
-    probabilities = np.linspace(0.02, 0.98, 49)
-    empirical = np.quantile(draws, probabilities)
-    slack = DKW_EPSILON + 2 / DRAWS
-    too_low = probabilities[empirical < quantile(spec, probabilities - slack)]
-    too_high = probabilities[empirical > quantile(spec, probabilities + slack)]
-    assert too_low.tolist() == []
-    assert too_high.tolist() == []
 
 
 def test_sobol_ranks_the_parameter_that_matters_first_and_gives_an_unused_one_nothing(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +18,6 @@ from escalate.sweeps.design import (
     ParameterInfo,
     build_design,
     parse_spec,
-    quantiles,
 )
 
 
@@ -149,31 +147,6 @@ def test_dist_needs_a_distribution() -> None:
     with pytest.raises(UsageError, match="has no uncertainty distribution"):
         build_design("lhs", {"p": "dist"}, points=4, rng=design_rng(1),
                      parameters={"p": ParameterInfo()})
-
-
-@pytest.mark.parametrize(("kind", "args", "frozen"), [
-    ("beta", (2.0, 3.0), stats.beta(2, 3)),
-    ("uniform", (1.0, 4.0), stats.uniform(1, 3)),
-    ("triangular", (0.0, 1.0, 4.0), stats.triang(0.25, 0, 4)),
-    ("lognormal", (2.0, 0.5), stats.lognorm(0.5, scale=2.0)),
-    ("normal", (1.0, 2.0), stats.norm(1, 2)),
-    ("truncnormal", (0.0, 1.0, -1.0, math.nan), stats.truncnorm(-1, np.inf)),
-])
-def test_quantiles_match_scipy(kind: str, args: tuple[float, ...], frozen: object) -> None:
-    """Each uncertainty distribution's quantile function agrees with scipy.stats."""
-    u = np.linspace(0.01, 0.99, 25)
-    expected = frozen.ppf(u)  # type: ignore[attr-defined]
-    np.testing.assert_allclose(quantiles(UncertainParameter(kind, args), u), expected,
-                               rtol=1e-12)
-
-
-def test_pert_and_logitnormal_quantiles_invert_their_definitions() -> None:
-    """PERT is a scaled beta and logit-normal a logistic normal, at every probability."""
-    u = np.linspace(0.05, 0.95, 19)
-    pert = quantiles(UncertainParameter("pert", (0.0, 1.0, 4.0)), u)
-    np.testing.assert_allclose(pert, 4 * stats.beta(2, 4).ppf(u), rtol=1e-12)
-    logit = quantiles(UncertainParameter("logitnormal", (0.5, 1.0)), u)
-    np.testing.assert_allclose(logit, 1 / (1 + np.exp(-stats.norm(0.5, 1).ppf(u))), rtol=1e-12)
 
 
 def test_a_points_file_gives_the_points_in_order(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ._version import __version__
 from .errors import (
     Diagnostic,
     EscalateError,
@@ -15,8 +16,6 @@ from .errors import (
 from .montecarlo.results import RunResult
 from .montecarlo.runner import run
 from .scenario import Scenario, load, loads
-
-__version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from .sweeps import load_sweep, sweep

@@ -5,7 +5,8 @@ accept ``size`` so the reference engine (one value) and the batch engine (an
 array) share one definition of each distribution.  The batch engine draws its
 delays by :func:`delay_from_uniforms` instead, from uniform numbers its
 blocks' streams deal out: the same distributions, sampled by inversion (or,
-for gamma, by rejection).
+for gamma, by rejection).  :func:`quantile` is the inverse CDF of every
+uncertainty distribution, for the designs that map the unit cube onto them.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from .optional import require
+
 __all__ = [
     "DELAY_ARGUMENTS",
     "DELAY_UNIFORMS",
@@ -29,6 +32,7 @@ __all__ = [
     "draw_uncertain",
     "fit_ci90",
     "invalid_delay_arguments",
+    "quantile",
 ]
 
 #: kind -> argument names, in the order the engines pass them
@@ -304,6 +308,48 @@ def fit_ci90(low: float, high: float, value: float) -> UncertainParameter:
         lo, hi = math.log(low), math.log(high)
         return UncertainParameter("lognormal", (math.exp((lo + hi) / 2), (hi - lo) / (2 * _Z95)))
     return UncertainParameter("normal", ((low + high) / 2, (high - low) / (2 * _Z95)))
+
+
+def quantile(distribution: UncertainParameter, u: Any) -> np.ndarray:
+    """The values of an uncertainty distribution at probabilities ``u``: its inverse CDF.
+
+    ``u`` is a number or an array of them in [0, 1]; 0 and 1 give the ends of
+    the support (infinite for the normal families).  The beta, uniform, triangular
+    and truncated normal quantiles are scipy.stats's, PERT is a scaled beta, and the
+    normal, lognormal and logit-normal ones are written on scipy's standard
+    normal quantile: ``median * exp(sigma * z)`` is what ``scipy.stats.lognorm``
+    computes, to the bit, but it also takes ``sigma = 0``, which scipy refuses.
+    Raises :class:`~escalate.errors.UsageError` when scipy is not installed and
+    ValueError for an unknown kind.
+    """
+    # Imported here, not at the top: `import escalate` stays free of scipy.
+    stats = require("scipy.stats")
+    kind, args = distribution.kind, distribution.args
+    if kind == "beta":
+        return np.asarray(stats.beta.ppf(u, args[0], args[1]))
+    if kind == "uniform":
+        return np.asarray(stats.uniform.ppf(u, args[0], args[1] - args[0]))
+    if kind == "triangular":
+        low, mode, high = args
+        return np.asarray(stats.triang.ppf(u, (mode - low) / (high - low), low, high - low))
+    if kind == "pert":
+        low, mode, high = args
+        alpha = 1 + 4 * (mode - low) / (high - low)
+        beta = 1 + 4 * (high - mode) / (high - low)
+        return low + (high - low) * np.asarray(stats.beta.ppf(u, alpha, beta))
+    if kind == "truncnormal":
+        mean, sd, low, high = args
+        lower = -math.inf if math.isnan(low) else (low - mean) / sd
+        upper = math.inf if math.isnan(high) else (high - mean) / sd
+        return np.asarray(stats.truncnorm.ppf(u, lower, upper, loc=mean, scale=sd))
+    if kind not in ("lognormal", "normal", "logitnormal"):
+        raise ValueError(f"unknown uncertainty kind {kind!r}")
+    z = np.asarray(stats.norm.ppf(u))
+    if kind == "lognormal":
+        return args[0] * np.exp(args[1] * z)
+    if kind == "normal":
+        return args[0] + args[1] * z
+    return 1.0 / (1.0 + np.exp(-(args[0] + args[1] * z)))
 
 
 def draw_uncertain(

@@ -30,9 +30,9 @@ def _write_or_echo(text: str, out: Path | None) -> None:
     if out is None:
         click.echo(text, nl=not text.endswith("\n"))
         return
-    from ..report.writer import _write_text
+    from ..report.writer import write_text
 
-    _write_text(out, text)
+    write_text(out, text)
     stdout.print(f"written: {out}", markup=False)
 
 
@@ -103,9 +103,9 @@ def compare(inputs: tuple[Path, ...], format_: str, out: Path | None, replicatio
     the exit status is 1 when some outcome changed at a family-wise error rate
     of 5% over all the differences compared (Holm), else 0.
     """
+    from ..analysis.compare import compare_runs
     from ..analysis.inputs import resolve_runs
-    from ..report.compare import compare_runs
-    from ..report.comparereport import comparison_document, comparison_json
+    from ..report.comparereport import render_comparisons
 
     if len(inputs) < 2:
         raise UsageError(f"compare needs at least two inputs, found {len(inputs)}")
@@ -125,9 +125,7 @@ def compare(inputs: tuple[Path, ...], format_: str, out: Path | None, replicatio
     runs = resolve_runs(inputs, replications=replications, seed=seed, uncertainty=uncertainty,
                         engine=engine)
     comparisons = compare_runs(runs)
-    if format_ == "json":
-        _write_or_echo(json.dumps(comparison_json(comparisons), indent=2, allow_nan=False), out)
-    elif format_ == "table":
+    if format_ == "table":
         tables = [_comparison_table(c) for c in comparisons]
         if out is None:
             for table in tables:
@@ -143,16 +141,8 @@ def compare(inputs: tuple[Path, ...], format_: str, out: Path | None, replicatio
             for table in tables:
                 console.print(table)
             _write_or_echo(buffer.getvalue(), out)
-    elif format_ == "md":
-        from ..report.markdown import render_markdown
-
-        text, _ = render_markdown(comparison_document(comparisons), "charts")
-        _write_or_echo(text, out)
     else:
-        from ..report import plots
-        from ..report.html import render_html
-
-        _write_or_echo(render_html(comparison_document(comparisons, plots)), out)
+        _write_or_echo(render_comparisons(comparisons, format_), out)
     changed = [f"{c.variant}: {o.outcome}" for c in comparisons for o in c.changed]
     if fail_if_changed and changed:
         click.echo(f"changed at a family-wise error rate of 5% over {comparisons[0].family} "
@@ -162,7 +152,7 @@ def compare(inputs: tuple[Path, ...], format_: str, out: Path | None, replicatio
 
 
 def _ranking_table(method: str, data: dict[str, Any], name: str) -> Table:
-    from ..report.sensitivity import index_columns, noise_sentence, ranking_rows
+    from ..report.sensitivityreport import index_columns, noise_sentence, ranking_rows
 
     entry = data["outcomes"][name]
     table = Table(title=f"Sensitivity of {entry['label'] or name} ({method})",
@@ -210,18 +200,16 @@ def sensitivity(file: Path, method: str, outcomes: tuple[str, ...], samples: int
     Exit status 0 when done, 2 for bad input, 3 when a point's simulation
     fails (the manifest in --out then says `failed`, with the error).
     """
-    from ..report.optional import require
+    from ..optional import require
 
     require("SALib")
     require("scipy")
-    from ..report.sensitivity import sensitivity_analysis
+    from ..analysis.sensitivity import sample_points, sensitivity_analysis
     from ..scenario import load
 
     scenario = load(file)
     connect_seconds = check_executor_options(workers, scheduler, dask_local, connect_timeout)
-    parameters = len(scenario.compiled.uncertain_parameters)
-    base = samples or (64 if method == "sobol" else 10)
-    total = base * (parameters + 2) if method == "sobol" else base * (parameters + 1)
+    total = sample_points(method, samples, len(scenario.compiled.uncertain_parameters))
     with progress_bar(total, "sample points", not quiet) as advance:
         result = sensitivity_analysis(scenario, method=method,  # type: ignore[arg-type]
                                       samples=samples, replications=replications, seed=seed,
@@ -235,7 +223,7 @@ def sensitivity(file: Path, method: str, outcomes: tuple[str, ...], samples: int
         for name in chosen:
             stdout.print(_ranking_table(method, result.data, name))
     if out is not None:
-        from ..report.sensitivity import build_sensitivity_document
+        from ..report.sensitivityreport import build_sensitivity_document
         from ..report.writer import default_report_path, write_document
         from ..results.reader import read_directory
 
@@ -255,7 +243,8 @@ def sensitivity(file: Path, method: str, outcomes: tuple[str, ...], samples: int
               show_default=True)
 def score(directory: Path, observed: Path, format_: str) -> None:
     """Score a run's probabilities against what happened (Brier and log scores)."""
-    from ..report.score import load_observations, score_run
+    from ..analysis.score import score_run
+    from ..observations import load_observations
     from ..results.reader import RunData, read_directory
 
     data = read_directory(directory)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
-from .. import __version__
-from .compare import FAMILY_ERROR, Comparison
+from .._version import __version__
+from ..analysis.compare import FAMILY_ERROR, Comparison, pairing_gain
+from ..errors import UsageError
 from .document import Block, Code, Document, Figure, Paragraph, Section, Table
 from .formatting import percent, percent_interval, points
 
@@ -16,6 +18,7 @@ __all__ = [
     "comparison_json",
     "comparison_rows",
     "method_sentence",
+    "render_comparisons",
 ]
 
 COLUMNS = ("outcome", "baseline", "95% interval", "variant", "95% interval", "difference",
@@ -57,13 +60,12 @@ def changes_sentence(comparison: Comparison) -> str:
     return f"No outcome changed {rule}{unless}."
 
 
-def _pairing_gain(comparison: Comparison) -> str | None:
+def _pairing_sentence(comparison: Comparison) -> str | None:
     """How much narrower the paired intervals are than unpaired ones, in words."""
-    ratios = [(o.high - o.low) / (o.unpaired[1] - o.unpaired[0]) for o in comparison.outcomes
-              if o.unpaired is not None and o.unpaired[1] > o.unpaired[0]]
-    if not ratios:
+    gain = pairing_gain(comparison)
+    if gain is None:
         return None
-    least, most = 100 * (1 - max(ratios)), 100 * (1 - min(ratios))
+    least, most = gain
     if least >= 0:
         span = f"{most:.0f}%" if f"{least:.0f}" == f"{most:.0f}" else f"{least:.0f}% to {most:.0f}%"
         return (f"Pairing made the intervals of the differences {span} narrower than unpaired "
@@ -99,7 +101,7 @@ def comparison_document(comparisons: Sequence[Comparison], plots: Any | None = N
         rows: list[list[Any]] = [[Code(row[0]), *row[1:]] for row in comparison_rows(comparison)]
         blocks.append(Table(list(COLUMNS), rows, kind="comparison",
                             numeric=frozenset(range(1, 7))))
-        gain = _pairing_gain(comparison)
+        gain = _pairing_sentence(comparison)
         if gain is not None:
             blocks.append(Paragraph(gain, note=True))
         blocks.append(Paragraph(changes_sentence(comparison), note=True))
@@ -136,3 +138,23 @@ def comparison_json(comparisons: Sequence[Comparison]) -> list[dict[str, Any]]:
         } for o in c.outcomes},
         "only_baseline": list(c.only_baseline), "only_variant": list(c.only_variant),
     } for c in comparisons]
+
+
+def render_comparisons(comparisons: Sequence[Comparison], format_: str) -> str:
+    """The comparisons as JSON (``json``), Markdown without charts (``md``) or an HTML page.
+
+    Raises :class:`UsageError` for another format; the terminal's table is the CLI's.
+    """
+    if format_ == "json":
+        return json.dumps(comparison_json(comparisons), indent=2, allow_nan=False)
+    if format_ == "md":
+        from .markdown import render_markdown
+
+        text, _ = render_markdown(comparison_document(comparisons), "charts")
+        return text
+    if format_ == "html":
+        from . import plots
+        from .html import render_html
+
+        return render_html(comparison_document(comparisons, plots))
+    raise UsageError(f"comparison format must be json, md or html, found {format_!r}")

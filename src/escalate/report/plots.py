@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from .optional import require
+from ..optional import require
 
 require("matplotlib")
 

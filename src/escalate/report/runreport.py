@@ -7,7 +7,7 @@ import shlex
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .. import __version__
+from .._version import __version__
 from ..results.rundir import RunData
 from ..spec.model import Level, ScenarioSpec
 from . import plots

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from .. import __version__
+from .._version import __version__
 from ..results.sweepdir import SweepData, SweepPoint
 from . import plots
 from .document import Block, Code, Document, Figure, Inline, Paragraph, Section, Table

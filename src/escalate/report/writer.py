@@ -11,7 +11,14 @@ from ..results.formats import REPORT_STEM
 from ..results.reader import RunData, SensitivityData, SweepData, read_directory
 from .document import Document
 
-__all__ = ["FORMATS", "build_document", "default_report_path", "write_document", "write_report"]
+__all__ = [
+    "FORMATS",
+    "build_document",
+    "default_report_path",
+    "write_document",
+    "write_report",
+    "write_text",
+]
 
 FORMATS = ("html", "md")
 
@@ -24,7 +31,7 @@ def build_document(data: RunData | SweepData | SensitivityData) -> Document:
     if isinstance(data, SweepData):
         from .sweepreport import build_sweep_document
         return build_sweep_document(data)
-    from .sensitivity import build_sensitivity_document
+    from .sensitivityreport import build_sensitivity_document
     return build_sensitivity_document(data, data.manifest.get("outcomes") or None)
 
 
@@ -32,7 +39,12 @@ def default_report_path(directory: Path, format_: str) -> Path:
     return directory / f"{REPORT_STEM}.{format_}"
 
 
-def _write_text(path: Path, text: str) -> None:
+def write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically (a temporary file, then a rename).
+
+    Raises :class:`OutputError` naming the path and why, such as a file where
+    a directory should be.
+    """
     temporary = path.with_name(f".{path.name}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -76,7 +88,7 @@ def write_document(document: Document, out: Path, format_: str) -> list[Path]:
     check_report_path(out, format_)
     if format_ == "html":
         from .html import render_html
-        _write_text(out, render_html(document))
+        write_text(out, render_html(document))
         return [out]
     from .markdown import render_markdown
     image_dir = f"{out.stem}_files"
@@ -84,9 +96,9 @@ def write_document(document: Document, out: Path, format_: str) -> list[Path]:
     written = []
     for relative, svg in files.items():
         target = out.parent / relative
-        _write_text(target, svg)
+        write_text(target, svg)
         written.append(target)
-    _write_text(out, text)
+    write_text(out, text)
     return [out, *written]
 
 

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from ..distributions import UncertainParameter
+from ..distributions import UncertainParameter, quantile
 from ..errors import OutputError, UsageError
 from ..spec.quantities import looks_like_quantity, parse_duration, parse_percent
 
@@ -270,43 +270,6 @@ def unit_sample(kind: str, points: int, dimensions: int, rng: np.random.Generato
     return np.asarray(engine.random_base2(max(0, math.ceil(math.log2(points)))))[:points]
 
 
-def _standard_normal_quantile(u: np.ndarray) -> np.ndarray:
-    from scipy.special import ndtri
-
-    return np.asarray(ndtri(u))
-
-
-def quantiles(uncertainty: UncertainParameter, u: np.ndarray) -> np.ndarray:
-    """The values of an uncertainty distribution at probabilities ``u`` (its inverse CDF)."""
-    from scipy import stats
-
-    kind, args = uncertainty.kind, uncertainty.args
-    if kind == "beta":
-        return np.asarray(stats.beta.ppf(u, args[0], args[1]))
-    if kind == "uniform":
-        return args[0] + (args[1] - args[0]) * u
-    if kind == "triangular":
-        low, mode, high = args
-        return np.asarray(stats.triang.ppf(u, (mode - low) / (high - low), low, high - low))
-    if kind == "pert":
-        low, mode, high = args
-        alpha = 1 + 4 * (mode - low) / (high - low)
-        beta = 1 + 4 * (high - mode) / (high - low)
-        return low + (high - low) * np.asarray(stats.beta.ppf(u, alpha, beta))
-    if kind == "lognormal":
-        return np.exp(math.log(args[0]) + args[1] * _standard_normal_quantile(u))
-    if kind == "normal":
-        return args[0] + args[1] * _standard_normal_quantile(u)
-    if kind == "logitnormal":
-        return 1.0 / (1.0 + np.exp(-(args[0] + args[1] * _standard_normal_quantile(u))))
-    if kind == "truncnormal":
-        mean, sd, low, high = args
-        a = -math.inf if math.isnan(low) else (low - mean) / sd
-        b = math.inf if math.isnan(high) else (high - mean) / sd
-        return np.asarray(stats.truncnorm.ppf(u, a, b, loc=mean, scale=sd))
-    raise ValueError(f"unknown uncertainty kind {kind!r}")
-
-
 # Keep probabilities off 0 and 1, where unbounded distributions have infinite quantiles.
 _EDGE = 2.0**-53
 
@@ -327,7 +290,7 @@ def _from_unit(name: str, spec: VarySpec, u: np.ndarray, info: ParameterInfo) ->
         raise UsageError(f"--vary {name}=dist: {name!r} has no uncertainty distribution; "
                          "give it `ci90` or `uncertainty` in the scenario, or vary it over "
                          "start:stop or a list")
-    values = quantiles(info.uncertainty, np.clip(u, _EDGE, 1 - _EDGE))
+    values = quantile(info.uncertainty, np.clip(u, _EDGE, 1 - _EDGE))
     if info.bounds is not None:
         values = np.clip(values, info.bounds[0], info.bounds[1])
     return values

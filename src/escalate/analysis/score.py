@@ -1,6 +1,6 @@
 """Backtesting a run against what happened: Brier and log scores for an observation window.
 
-An observations file says, for a window that starts at the scenario's t = 0,
+An observations file (:mod:`escalate.observations`) says, for a window that starts at the scenario's t = 0,
 which outcomes occurred by the window's end (and when), each with a cited
 source.  The run's forecast for an outcome is the probability that it had
 occurred by the end of the window: its cumulative incidence at day
@@ -26,136 +26,21 @@ import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-
-from ..errors import Diagnostic, ScenarioError, UsageError
+from ..errors import UsageError
+from ..observations import Observations, Window
 from ..results.rundir import RunData
-from ..spec.diagnose import diagnostics_from_validation
-from ..spec.source import FileKind, SourceMap, read_yaml_file
 
 __all__ = [
-    "Observations",
     "OutcomeScore",
     "ScoreReport",
     "brier_score",
     "clip_probability",
     "cumulative_probability",
-    "load_observations",
     "log_score",
     "score_run",
 ]
-
-#: what the reader calls an observations file, and how one starts
-OBSERVATIONS_FILE = FileKind("observations file", "an observations file starts with "
-                             "`observed: 1`, then `window:` and `outcomes:`, as in "
-                             "scenarios/observed-2025-11.yaml")
-
-#: what to write in a field of an observations file that holds a value of the wrong kind
-_HINTS = {
-    "occurred": "write `occurred: true` if it happened within the window, `occurred: false` if not",
-    "date": "the day it first happened, e.g. `date: 2025-05-16`",
-    "source": "the id of an entry under `sources`, or a list of ids",
-    "sources": "list the reports the observations rest on, each with an `id` and a `title`",
-    "outcomes": "name each outcome of the scenario that was observed, with `occurred:` and "
-                "`source:`",
-}
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class ObservedSource(_Strict):
-    id: str
-    title: str
-    author: str | None = None
-    publisher: str | None = None
-    date: dt.date | None = None
-    url: str | None = None
-
-
-class Observation(_Strict):
-    occurred: bool
-    date: dt.date | None = Field(default=None, description="when it first happened")
-    source: str | list[str]
-    note: str = ""
-
-
-class Window(_Strict):
-    start: dt.date
-    end: dt.date
-
-
-class Observations(_Strict):
-    """An observations file (format 1)."""
-
-    observed: Literal[1]
-    name: str = ""
-    scenario: str | None = Field(default=None, description="the scenario file it was made for")
-    description: str = ""
-    window: Window
-    sources: list[ObservedSource] = Field(min_length=1)
-    outcomes: dict[str, Observation] = Field(min_length=1)
-
-    @field_validator("observed", mode="before")
-    @classmethod
-    def _version_is_a_number(cls, value: Any) -> Any:
-        # YAML's `true` equals 1 in Python; a format version is written as a number.
-        if isinstance(value, bool):
-            raise ValueError("the format version is a number (`observed: 1`)")
-        return value
-
-
-def _check(observations: Observations, source_map: SourceMap) -> list[Diagnostic]:
-    problems = []
-    window = observations.window
-    if window.end <= window.start:
-        problems.append(source_map.diagnostic(("window", "end"),
-                                              f"the window must end after it starts "
-                                              f"({window.start} to {window.end})"))
-    known = {source.id for source in observations.sources}
-    for name, observation in observations.outcomes.items():
-        cited = [observation.source] if isinstance(observation.source, str) else observation.source
-        problems.extend(source_map.diagnostic(
-            ("outcomes", name, "source"), f"unknown source {ref!r}",
-            hint=f"declare it under sources (known: {', '.join(sorted(known))})")
-            for ref in cited if ref not in known)
-        if observation.date is not None:
-            if not observation.occurred:
-                problems.append(source_map.diagnostic(
-                    ("outcomes", name, "date"), "a date is given for an outcome that did not occur"))
-            elif not window.start <= observation.date <= window.end:
-                problems.append(source_map.diagnostic(
-                    ("outcomes", name, "date"),
-                    f"{observation.date} is outside the window {window.start} to {window.end}"))
-    return problems
-
-
-def load_observations(path: str | Path) -> Observations:
-    """Read and check an observations file; raises :class:`UsageError` listing every problem."""
-    if Path(path).is_dir():
-        raise UsageError(f"--observed {path} is a directory, not an observations file")
-    try:
-        data, source_map = read_yaml_file(path, kind=OBSERVATIONS_FILE)
-    except ScenarioError as exc:
-        raise UsageError("invalid observations file:\n"
-                         + "\n".join(map(str, exc.diagnostics))) from exc
-    except OSError as exc:
-        raise UsageError(f"cannot read the observations file {path}: {exc}") from exc
-    try:
-        observations = Observations.model_validate(data)
-    except ValidationError as exc:
-        problems = diagnostics_from_validation(exc, data, source_map, root=Observations,
-                                               version_field="observed", hints=_HINTS)
-        raise UsageError("invalid observations file:\n" + "\n".join(map(str, problems))) from exc
-    problems = _check(observations, source_map)
-    if problems:
-        raise UsageError("invalid observations file:\n" + "\n".join(map(str, problems)))
-    return observations
-
 
 def brier_score(probability: float, occurred: bool) -> float:
     """``(p - o)^2``: 0 is perfect, 0.25 is what a 50% forecast scores."""

@@ -1,11 +1,11 @@
-"""Imports of the optional packages that reports need, with a message that says how to get them."""
+"""Importing the optional packages (scipy, SALib, matplotlib), saying how to install them."""
 
 from __future__ import annotations
 
 import importlib
 from types import ModuleType
 
-from ..errors import UsageError
+from .errors import UsageError
 
 __all__ = ["require"]
 

@@ -31,33 +31,30 @@ from __future__ import annotations
 import contextlib
 import math
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 
-from .. import __version__
-from ..distributions import UncertainParameter
+from ..distributions import quantile
 from ..engine.selection import choose_engine
 from ..errors import SimulationError, UsageError
 from ..montecarlo.seeding import normalize_seed
-from ..results.formats import SENSITIVITY_FORMAT
-from ..results.sensitivitydir import SensitivityData, SensitivityDirectory, write_sensitivity
+from ..optional import require
+from ..results.sensitivitydir import SensitivityDirectory, write_sensitivity
 from ..scenario import Scenario
 from ..sweeps.evaluate import PointTask, SweepContext
 from ..sweeps.executors import CONNECT_SECONDS, Executor
 from ..sweeps.runner import make_executor
-from .document import Block, Code, Document, Figure, Paragraph, Section, Table
-from .formatting import percent
-from .optional import require
 
 __all__ = [
     "METHODS",
+    "MORRIS_LEVELS",
+    "NOISE_WARNING",
     "SensitivityResult",
-    "build_sensitivity_document",
-    "quantile",
+    "sample_points",
     "sensitivity_analysis",
 ]
 
@@ -71,36 +68,19 @@ MORRIS_LEVELS = 4
 NOISE_WARNING = 0.10
 
 
-def quantile(spec: UncertainParameter, u: np.ndarray) -> np.ndarray:
-    """The quantile function of an uncertainty distribution at probabilities ``u``."""
-    stats = require("scipy.stats")
-    args = spec.args
-    if spec.kind == "beta":
-        return np.asarray(stats.beta(args[0], args[1]).ppf(u))
-    if spec.kind == "uniform":
-        return args[0] + u * (args[1] - args[0])
-    if spec.kind == "triangular":
-        low, mode, high = args
-        return np.asarray(stats.triang((mode - low) / (high - low), loc=low,
-                                       scale=high - low).ppf(u))
-    if spec.kind == "pert":
-        low, mode, high = args
-        alpha = 1 + 4 * (mode - low) / (high - low)
-        beta = 1 + 4 * (high - mode) / (high - low)
-        return low + (high - low) * np.asarray(stats.beta(alpha, beta).ppf(u))
-    z = np.asarray(stats.norm.ppf(u))
-    if spec.kind == "lognormal":
-        return args[0] * np.exp(args[1] * z)
-    if spec.kind == "normal":
-        return args[0] + args[1] * z
-    if spec.kind == "logitnormal":
-        return 1.0 / (1.0 + np.exp(-(args[0] + args[1] * z)))
-    if spec.kind == "truncnormal":
-        mean, sd, low, high = args
-        lower = -np.inf if math.isnan(low) else (low - mean) / sd
-        upper = np.inf if math.isnan(high) else (high - mean) / sd
-        return np.asarray(stats.truncnorm(lower, upper, loc=mean, scale=sd).ppf(u))
-    raise UsageError(f"no quantile function for the {spec.kind} distribution")
+def default_samples(method: str) -> int:
+    """Sobol's base sample size, or the number of Morris trajectories, when none is given."""
+    return 64 if method == "sobol" else 10
+
+
+def sample_points(method: str, samples: int | None, parameters: int) -> int:
+    """How many points an analysis of ``parameters`` uncertain parameters runs.
+
+    Saltelli's design without second-order indices takes ``samples`` times
+    ``parameters + 2`` points; each Morris trajectory ``parameters + 1``.
+    """
+    base = samples if samples is not None else default_samples(method)
+    return base * (parameters + 2) if method == "sobol" else base * (parameters + 1)
 
 
 @dataclass(frozen=True)
@@ -224,7 +204,7 @@ def sensitivity_analysis(
     """
     if method not in METHODS:
         raise UsageError(f"method must be one of {', '.join(METHODS)}, found {method!r}")
-    samples = samples if samples is not None else (64 if method == "sobol" else 10)
+    samples = samples if samples is not None else default_samples(method)
     if method == "sobol" and (samples < 2 or samples & (samples - 1)):
         raise UsageError(f"Sobol' sampling needs a power of two base samples, found {samples}")
     if samples < 2 or replications < 1:
@@ -257,7 +237,7 @@ def sensitivity_analysis(
             SensitivityDirectory(out, started=started))
         if directory is not None:
             directory.manifest.update(
-                format=SENSITIVITY_FORMAT,
+                format=directory.format,
                 scenario=scenario.provenance(),
                 method=method, seed=seed_value, engine=engine, samples=samples,
                 points=len(values), replications=replications, outcomes=list(outcomes),
@@ -312,105 +292,3 @@ def _outcome_indices(scenario: Scenario, method: Method, names: list[str], unit:
                          ranking=sorted(names, key=lambda n: -indices[n][key]))
         found[outcome.name] = entry
     return found
-
-
-def index_columns(method: str) -> tuple[str, ...]:
-    if method == "sobol":
-        return ("first-order S1", "95% ±", "total ST", "95% ±")
-    return ("μ*", "95% ±", "μ", "σ")
-
-
-def ranking_rows(method: str, entry: Mapping[str, Any]) -> list[list[str]]:
-    """Rows ``rank, parameter, indices...`` in order of influence."""
-    keys = ("S1", "S1_conf", "ST", "ST_conf") if method == "sobol" else (
-        "mu_star", "mu_star_conf", "mu", "sigma")
-    return [[str(rank), name, *(f"{entry['indices'][name][key]:.3f}" for key in keys)]
-            for rank, name in enumerate(entry["ranking"], start=1)]
-
-
-def noise_sentence(data: Mapping[str, Any], entry: Mapping[str, Any]) -> str:
-    noise = entry["noise"]
-    share = noise["share"]
-    text = (f"Replication noise: with {data['replications_per_point']} replications per point, "
-            f"each point's probability carries a binomial standard error of about "
-            f"{100 * noise['sd']:.2f} percentage points on average")
-    if share is None:
-        return text + "."
-    text += (f", at most {100 * share:.1f}% of the variance across points (common random "
-             f"numbers cancel much of it, which this bound ignores): indices differing by less "
-             f"than about {share:.3f} are not told apart")
-    if share > NOISE_WARNING:
-        text += "; that is large: run again with more --replications"
-    return text + "."
-
-
-def _engine_rows(result: Mapping[str, Any]) -> list[list[str]]:
-    """The engines that ran the points and the one asked for (none before they were recorded)."""
-    if "engine" not in result:
-        return []
-    return [["engine", f"{', '.join(result['engines'])} (asked for: {result['engine']})"]]
-
-
-def build_sensitivity_document(data: SensitivityData, outcomes: Sequence[str] | None = None) -> Document:
-    """The report of a sensitivity analysis: method, tornado chart and ranking per outcome."""
-    from . import plots
-    from .runreport import provenance_rows, scenario_sections
-
-    result = data.result
-    method = str(result["method"])
-    sections = scenario_sections(data.spec, {}, None)
-    parameter_rows = [[Code(p["name"]), p["label"], p["distribution"],
-                       f"{p['low']:.4g} – {p['high']:.4g}"] for p in result["parameters"]]
-    low, high = result["quantiles"]
-    how = (f"Sobol' indices (Saltelli sampling, {result['samples']} base samples, "
-           f"Jansen/Saltelli estimators in SALib) with bootstrap 95% intervals; parameters "
-           f"sampled between their {100 * low:g}% and {100 * high:g}% quantiles"
-           if method == "sobol" else
-           f"Morris elementary effects ({result['samples']} trajectories, {MORRIS_LEVELS} "
-           f"levels) with bootstrap 95% intervals on μ*; parameters moved across their "
-           f"{100 * low:g}%–{100 * high:g}% quantile range, so μ* is the mean absolute change "
-           f"in probability for a swing across that range")
-    sections.append(Section("Method", [
-        Paragraph(f"{how}. {result['points']:,} points, {result['replications_per_point']} "
-                  f"replications each, all on the same random streams (seed {result['seed']})."),
-        Table(["parameter", "meaning", "uncertainty", "values sampled"], parameter_rows,
-              kind="sensitivity-parameters"),
-    ], "method"))
-    chosen = list(outcomes) if outcomes else list(result["outcomes"])
-    for name in chosen:
-        entry = result["outcomes"][name]
-        label = entry["label"] or name
-        blocks: list[Block] = [Paragraph(f"Mean probability over the sample "
-                                         f"{percent(entry['mean'])}.")]
-        if entry["constant"]:
-            blocks.append(Paragraph("The probability did not vary across the sample, so no "
-                                    "parameter shows any influence on it.", note=True))
-        else:
-            ranking = entry["ranking"]
-            if method == "sobol":
-                bars = [("total ST", [entry["indices"][n]["ST"] for n in ranking],
-                         [entry["indices"][n]["ST_conf"] for n in ranking]),
-                        ("first-order S1", [entry["indices"][n]["S1"] for n in ranking],
-                         [entry["indices"][n]["S1_conf"] for n in ranking])]
-                axis = "Sobol' index (share of the variance of the probability)"
-            else:
-                bars = [("μ*", [entry["indices"][n]["mu_star"] for n in ranking],
-                         [entry["indices"][n]["mu_star_conf"] for n in ranking])]
-                axis = "μ*: mean absolute change in probability across the parameter's range"
-            blocks.append(Figure(f"tornado-{name}", plots.tornado_chart(ranking, bars, axis),
-                                 f"{label}: parameters by influence, largest first, with 95% "
-                                 "intervals.", f"Tornado chart of the parameters' influence on "
-                                 f"{label}: " + ", ".join(ranking[:5])))
-            blocks.append(Table(["rank", "parameter", *index_columns(method)],
-                                ranking_rows(method, entry), kind="ranking",
-                                numeric=frozenset({0, 2, 3, 4, 5})))
-        blocks.append(Paragraph(noise_sentence(result, entry), note=True))
-        sections.append(Section(f"Sensitivity of {label}", blocks, f"outcome-{len(sections)}"))
-    sections.append(Section("How this analysis was made", [
-        # The wall time is the manifest's, among the provenance rows.
-        Table(["", ""], [["seed", str(result["seed"])], *_engine_rows(result),
-                         *provenance_rows(data.manifest)], kind="provenance")], "provenance"))
-    name = data.spec.name if data.spec is not None else data.label
-    return Document(name, f"Sensitivity analysis ({method}) of the outcome probabilities to the "
-                    "uncertain parameters", sections,
-                    footer=f"Made by escalate {__version__} from {data.label}.")

@@ -48,6 +48,7 @@ __all__ = [
     "holm_rejections",
     "newcombe_unpaired",
     "newcombe_unpaired_p_value",
+    "pairing_gain",
     "shares_streams",
     "stream_relation",
     "tango_paired",
@@ -283,6 +284,20 @@ class Comparison:
     def changed(self) -> tuple[OutcomeDifference, ...]:
         """Outcomes called changed at a family-wise error rate of :data:`FAMILY_ERROR`."""
         return tuple(o for o in self.outcomes if o.changed)
+
+
+def pairing_gain(comparison: Comparison) -> tuple[float, float] | None:
+    """How much narrower, in percent, the paired intervals are than the unpaired ones.
+
+    Returns the least and the most narrowing over the outcomes compared on
+    paired replications (negative where a paired interval is wider), or None
+    when no outcome has both intervals.
+    """
+    ratios = [(o.high - o.low) / (o.unpaired[1] - o.unpaired[0]) for o in comparison.outcomes
+              if o.unpaired is not None and o.unpaired[1] > o.unpaired[0]]
+    if not ratios:
+        return None
+    return 100 * (1 - max(ratios)), 100 * (1 - min(ratios))
 
 
 def holm_rejections(p_values: Sequence[float], family_error: float = FAMILY_ERROR) -> list[bool]:
