@@ -80,6 +80,9 @@ _VOLATILE_TEXT = [
     (re.compile(r"\b\d+(\.\d+)?\s?(s|ms|seconds?|min)\b(?! of)"), "<duration>"),
     (re.compile(r"(/tmp|/work)[^\s\"'<>]*"), "<path>"),
     (re.compile(r"wall time \| [^|]*\|"), "wall time | <duration> |"),
+    (re.compile(r'"wall_seconds": [\d.]+'), '"wall_seconds": <duration>'),
+    # progress lines are printed by elapsed time, so how many there are varies
+    (re.compile(r"^(sweep|sensitivity|run): \d+/\d+ points.*\n", re.M), ""),
     (re.compile(r"[\d,.]+ replications/s|elapsed \d+:\d\d:\d\d|ETA \d+:\d\d:\d\d"), "<rate>"),
 ]
 
