@@ -154,7 +154,7 @@ def trace_run(directory: str | Path, *, replication: int = 0,
     path = Path(directory) / MANIFEST
     manifest = read_manifest(Path(directory))
     if manifest is None:
-        raise UsageError(f"{directory} holds no run (no manifest.json)")
+        raise UsageError(f"{directory} holds no run (no {MANIFEST})")
     if manifest.get("format") != RUN_FORMAT:
         raise UsageError(f"{path} is not the manifest of a run (an `escalate run --out` "
                          "directory)")

@@ -37,6 +37,7 @@ import numpy as np
 
 from ..errors import UsageError
 from ..montecarlo.stats import Z95, wilson_interval
+from ..results.formats import REPLICATIONS
 from ..results.rundir import RunData
 
 __all__ = [
@@ -328,7 +329,7 @@ def _pair(baseline: RunData, variant: RunData) -> Comparison:
         flags_a, flags_b = baseline.indicators(), variant.indicators()
         if flags_a is None or flags_b is None:
             relation, reason = "shared", ("a run kept no per-replication results "
-                                          "(replications.csv)")
+                                          f"({REPLICATIONS})")
             flags_a = flags_b = None
         elif not np.array_equal(flags_a.replication, flags_b.replication):
             relation, reason = "shared", "the runs hold different replications"

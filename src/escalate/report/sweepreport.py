@@ -6,6 +6,7 @@ import math
 from collections.abc import Sequence
 
 from .._version import __version__
+from ..results.formats import TABLE
 from ..results.sweepdir import SweepData, SweepPoint
 from . import plots
 from .document import Block, Code, Document, Figure, Inline, Paragraph, Section, Table
@@ -106,7 +107,7 @@ def _points_table(data: SweepData) -> Table:
             for point in data.points[:MAX_POINT_ROWS]]
     numeric = frozenset(i for i in range(len(columns)) if columns[i] != "status")
     caption = "" if len(data.points) <= MAX_POINT_ROWS else (
-        f"The first {MAX_POINT_ROWS} of {len(data.points):,} points; points.csv has them all.")
+        f"The first {MAX_POINT_ROWS} of {len(data.points):,} points; {TABLE} has them all.")
     return Table(columns, rows, caption=caption, numeric=numeric, kind="points")
 
 

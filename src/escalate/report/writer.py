@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..errors import OutputError, UsageError
 from ..results.destination import check_output_file, file_in_the_way
-from ..results.formats import REPORT_STEM
+from ..results.formats import REPORT_STEM, chart_folder
 from ..results.reader import RunData, SensitivityData, SweepData, read_directory
 from .document import Document
 
@@ -71,7 +71,7 @@ def check_report_path(out: Path, format_: str, *, option: str = "--out") -> None
     """
     hint = f"such as {out / f'report.{format_}'}" if option else "give a file with --out FILE"
     check_output_file(out, option=option, hint=hint, suffixes=REPORT_SUFFIXES.get(format_, ()))
-    charts = out.parent / f"{out.stem}_files"
+    charts = out.parent / chart_folder(out.stem)
     if format_ == "md" and charts.exists() and not charts.is_dir():
         named = f"{option} {out}" if option else str(out)
         raise UsageError(f"{named} puts its charts in {charts}, which is a file, not a directory "
@@ -91,7 +91,7 @@ def write_document(document: Document, out: Path, format_: str) -> list[Path]:
         write_text(out, render_html(document))
         return [out]
     from .markdown import render_markdown
-    image_dir = f"{out.stem}_files"
+    image_dir = chart_folder(out.stem)
     text, files = render_markdown(document, image_dir)
     written = []
     for relative, svg in files.items():

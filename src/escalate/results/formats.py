@@ -47,6 +47,7 @@ __all__ = [
     "SUMMARY",
     "SWEEP_FORMAT",
     "TABLE",
+    "chart_folder",
     "family",
     "kind_of",
     "point_file_name",
@@ -83,8 +84,15 @@ MANIFEST = "manifest.json"
 
 #: the name, less its suffix, of the report written into a result directory by default
 REPORT_STEM = "report"
+
+
+def chart_folder(stem: str) -> str:
+    """The folder beside a Markdown report named ``stem`` that holds its charts."""
+    return f"{stem}_files"
+
+
 #: a result directory's default reports: HTML, Markdown, and the Markdown report's charts
-DEFAULT_REPORTS = (f"{REPORT_STEM}.html", f"{REPORT_STEM}.md", f"{REPORT_STEM}_files")
+DEFAULT_REPORTS = (f"{REPORT_STEM}.html", f"{REPORT_STEM}.md", chart_folder(REPORT_STEM))
 
 # The run directory.
 SUMMARY = "summary.json"
