@@ -25,7 +25,7 @@ from .compiled import NOW, RESERVED_TERMINALS, CompiledScenario
 from .context import MAX_HORIZON_DAYS, CompileContext
 from .events import compile_events
 from .graph import check_graph
-from .outcomes import compile_outcomes
+from .outcomes import check_column_names, compile_outcomes
 from .parameters import compile_parameters
 from .state import compile_ladder, compile_state
 
@@ -94,6 +94,7 @@ def _compile(context: CompileContext) -> CompiledScenario:
     context.types[NOW] = "number"
     events = compile_events(context, spec.start, horizon)
     outcomes = compile_outcomes(context, events)
+    check_column_names(context)
     roots = tuple(e.index for e in events if e.at is not None)
     if not context.problems and not any(context.broken.values()):
         context.problems.extend(check_graph(events, roots, context.source_map))

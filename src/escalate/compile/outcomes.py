@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..columns import find_clashes
 from ..spec.source import PathKey
 from ..spec.suggest import did_you_mean
 from .compiled import RESERVED_TERMINALS, CompiledEvent, CompiledOutcome
@@ -9,7 +10,7 @@ from .context import CompileContext
 from .events import resolve_reference
 from .formulas import parse_formula
 
-__all__ = ["compile_outcomes"]
+__all__ = ["check_column_names", "compile_outcomes"]
 
 
 def compile_outcomes(context: CompileContext,
@@ -46,3 +47,27 @@ def compile_outcomes(context: CompileContext,
             compiled.append(CompiledOutcome(name, label, "terminal",
                                             terminal=outcome.terminal))
     return compiled
+
+
+def check_column_names(context: CompileContext) -> None:
+    """Refuse outcome and parameter names that would give an output two columns of one name.
+
+    Outcomes become columns ``<outcome>`` and ``<outcome>_day`` of
+    ``replications.csv``, parameters ``param_<name>`` there and columns of the
+    sweep and sensitivity tables; a name meeting a table's own column (an
+    outcome ``max_level``) or another name's (``war_day`` beside ``war``) would
+    make one column hide the other.
+    """
+    spec = context.spec
+    for clash in find_clashes(list(spec.outcomes), list(spec.parameters)):
+        if clash.other is None:
+            found = f"{clash.table} has a column {clash.column!r} of its own"
+        else:
+            kind, name = clash.other
+            found = f"the {kind} {name!r} gives {clash.table} a column {clash.column!r} too"
+        context.report(
+            (f"{clash.kind}s", clash.name),
+            f"the {clash.kind} name {clash.name!r} collides with an output column: {found}",
+            f"rename the {clash.kind} (for example {clash.name + '_x'!r}); "
+            "outcome and parameter names must not repeat or extend the names of columns",
+            key=True)

@@ -24,7 +24,21 @@ names from here.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+
+# The columns are built in a module every layer may import, so that the compiler
+# refuses the names that would collide with them; they are part of this module's facts.
+from ..columns import (
+    EVENT_COLUMNS,
+    OUTCOME_FIELDS,
+    REPLICATION_COLUMNS,
+    REPLICATIONS,
+    SAMPLES,
+    TABLE,
+    find_clashes,
+    replication_columns,
+    sample_columns,
+    sweep_columns,
+)
 
 __all__ = [
     "DEFAULT_REPORTS",
@@ -49,6 +63,7 @@ __all__ = [
     "TABLE",
     "chart_folder",
     "family",
+    "find_clashes",
     "kind_of",
     "point_file_name",
     "replication_columns",
@@ -96,28 +111,9 @@ DEFAULT_REPORTS = (f"{REPORT_STEM}.html", f"{REPORT_STEM}.md", chart_folder(REPO
 
 # The run directory.
 SUMMARY = "summary.json"
-REPLICATIONS = "replications.csv"
 EVENTS = "events.csv"
 
-#: the leading columns of ``replications.csv``, before the outcomes'
-REPLICATION_COLUMNS = ("replication", "terminal", "end_day", "max_level", "final_level",
-                       "events_fired", "events_skipped", "path_id")
-#: the columns of ``events.csv``
-EVENT_COLUMNS = ("replication", "day", "event", "actor", "status", "level", "detail")
-
-
-def replication_columns(outcomes: Sequence[str], uncertain: Sequence[str]) -> list[str]:
-    """The header of ``replications.csv``: outcomes with their day, drawn parameters, the path."""
-    header = list(REPLICATION_COLUMNS)
-    for outcome in outcomes:
-        header += [outcome, f"{outcome}_day"]
-    header += [f"param_{name}" for name in uncertain]
-    header.append("path")
-    return header
-
-
 # The sweep directory.
-TABLE = "points.csv"
 PARQUET = "points.parquet"
 #: the folder of one file per finished point
 POINTS = "points"
@@ -125,9 +121,6 @@ POINTS = "points"
 LOCK = ".lock"
 #: the name of a point's file (eight digits or more, so names sort in point order)
 POINT_FILE = re.compile(r"^(\d{8,})\.json$")
-#: per-outcome columns of the sweep table, by suffix: the probability, its 95% Wilson
-#: interval, and the time of first occurrence where it occurred
-OUTCOME_FIELDS = ("p", "lo", "hi", "median_day", "p05_day", "p95_day")
 
 
 def point_file_name(index: int) -> str:
@@ -135,20 +128,5 @@ def point_file_name(index: int) -> str:
     return f"{index:08d}.json"
 
 
-def sweep_columns(names: Sequence[str], outcomes: Sequence[str]) -> list[str]:
-    """The sweep table's column names, in order, for varied parameters ``names``."""
-    header = ["point", *names, "status", "error", "replications"]
-    for outcome in outcomes:
-        header += [f"{outcome}_{suffix}" for suffix in OUTCOME_FIELDS]
-    header.append("mean_max_level")
-    return header
-
-
 # The sensitivity directory.
 INDICES = "indices.json"
-SAMPLES = "samples.csv"
-
-
-def sample_columns(names: Sequence[str], outcomes: Sequence[str]) -> list[str]:
-    """The header of ``samples.csv``: the point, its parameter values, its probabilities."""
-    return ["point", *names, *outcomes]
