@@ -460,7 +460,7 @@ def test_every_duration_in_the_hint_is_written_in_days(text: str, rewritten: str
     ("text", "spellings"),
     [
         ("2 days 3 hours", "`51 hours` or `2.125 days`"),
-        ("3h 30m", "`210 minutes` or `3.5 hours`"),
+        ("3h 30min", "`210 minutes` or `3.5 hours`"),
         ("1 week 2 days", "`9 days`"),
         ("1 month 2 weeks", "`44.4375 days`"),
     ],

@@ -8,15 +8,17 @@ import re
 
 __all__ = ["DURATION_UNITS", "looks_like_quantity", "parse_duration", "parse_percent", "to_days"]
 
-#: unit word -> length in days
+#: unit word -> length in days; units are written in lower case, exactly as here
 DURATION_UNITS: dict[str, float] = {
-    "m": 1 / 1440, "min": 1 / 1440, "mins": 1 / 1440, "minute": 1 / 1440, "minutes": 1 / 1440,
+    "min": 1 / 1440, "mins": 1 / 1440, "minute": 1 / 1440, "minutes": 1 / 1440,
     "h": 1 / 24, "hr": 1 / 24, "hrs": 1 / 24, "hour": 1 / 24, "hours": 1 / 24,
     "d": 1.0, "day": 1.0, "days": 1.0,
     "w": 7.0, "wk": 7.0, "wks": 7.0, "week": 7.0, "weeks": 7.0,
     "mo": 30.4375, "month": 30.4375, "months": 30.4375,
     "y": 365.25, "yr": 365.25, "yrs": 365.25, "year": 365.25, "years": 365.25,
 }
+#: unit words refused because readers take them two ways
+AMBIGUOUS_UNITS = {"m": ("min", "months")}
 _DURATION = re.compile(r"^\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*([A-Za-z]+)\s*$")
 _PERCENT = re.compile(r"^\s*([+-]?(?:\d+\.?\d*|\.\d+))\s*%\s*$")
 
@@ -30,15 +32,27 @@ def parse_duration(text: str) -> float | None:
     if not match:
         return None
     number, unit = match.groups()
-    factor = DURATION_UNITS.get(unit.lower())
+    factor = DURATION_UNITS.get(unit)
     if factor is None:
-        raise ValueError(
-            f"unknown time unit {unit!r}; use minutes, hours, days, weeks, months or years"
-        )
+        raise ValueError(_unit_problem(number, unit))
     days = float(number) * factor
     if not math.isfinite(days):
         raise ValueError(f"the duration {text!r} is too large")
     return days
+
+
+def _unit_problem(number: str, unit: str) -> str:
+    """Say why ``unit`` is refused and what to write instead."""
+    lowered = unit.lower()
+    if lowered in AMBIGUOUS_UNITS:
+        short, long = AMBIGUOUS_UNITS[lowered]
+        days = float(number) * DURATION_UNITS[long]
+        return (f"the time unit {unit!r} is ambiguous (minutes or months?): write "
+                f"`{number} {long}` ({days:g} days) or `{number} {short}`")
+    if lowered in DURATION_UNITS:
+        return (f"time units are written in lower case, found {unit!r}: "
+                f"write `{number} {lowered}`")
+    return f"unknown time unit {unit!r}; use minutes, hours, days, weeks, months or years"
 
 
 def parse_percent(text: str) -> float | None:
