@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..errors import Diagnostic
 from . import model
+from .scalars import boolean_hint
 from .source import PathKey, SourceMap
 from .suggest import closest_names, did_you_mean
 
@@ -199,9 +200,12 @@ def _merged_type_errors(
             wanted = ", ".join(expected[:-1]) + " or " + expected[-1]
         else:
             wanted = expected[0]
-        merged[path] = source_map.diagnostic(
-            path, f"expected {wanted}, found {_describe(group[0].get('input'))}",
-            hint=hints.get(_field_of(path), ""))
+        value = group[0].get("input")
+        found, hint = _describe(value), hints.get(_field_of(path), "")
+        if isinstance(value, bool) and _EXPECTED["string_type"] in expected:
+            # `NO`, `yes`, `on` where a name is wanted: YAML 1.1 made it a boolean.
+            found, hint = boolean_hint(source_map.booleans.get(path, str(value).lower()), value)
+        merged[path] = source_map.diagnostic(path, f"expected {wanted}, found {found}", hint=hint)
     return merged
 
 

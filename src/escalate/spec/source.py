@@ -22,6 +22,7 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..errors import Diagnostic, ScenarioError
+from .scalars import ambiguous_number
 
 __all__ = ["SCENARIO_FILE", "FileKind", "Limits", "SourceMap", "read_yaml_file", "read_yaml_text"]
 
@@ -38,6 +39,8 @@ _CORE_TAGS = {
     "tag:yaml.org,2002:map",
     "tag:yaml.org,2002:seq",
 }
+_READ_AS_NUMBER_OR_TEXT = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
+                           "tag:yaml.org,2002:str"}
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,8 @@ class SourceMap:
     #: scalars written over several lines (block, folded or wrapped): their first
     #: line and column and their text as written, to place offsets inside them
     spans: dict[PathKey, tuple[int, int, str]] = field(default_factory=dict)
+    #: booleans as written (``NO``, ``yes``), to explain one found where a name is wanted
+    booleans: dict[PathKey, str] = field(default_factory=dict)
 
     def locate(self, path: PathKey, *, key: bool = False) -> tuple[int | None, int | None]:
         """Return the position of ``path``, or of its nearest known ancestor."""
@@ -435,12 +440,20 @@ class _Converter:
         if len(node.value) > self.limits.max_string_chars:
             raise self._fail(node, f"a value of {len(node.value):,} characters; the limit is "
                              f"{self.limits.max_string_chars:,}", path=path)
+        if node.style is None and node.tag in _READ_AS_NUMBER_OR_TEXT:
+            ambiguous = ambiguous_number(node.value)
+            if ambiguous is not None:
+                message, hint = ambiguous
+                self.problems.append(self._fail(node, message, hint, path).diagnostics[0])
+                return node.value
         constructor = SafeConstructor.yaml_constructors[node.tag]
         try:
             value = constructor(self.loader, node)
         except (ValueError, yaml.YAMLError) as exc:
             raise self._fail(node, f"cannot read the value {_shorten(node.value)}: {exc}",
                              path=path) from exc
+        if isinstance(value, bool):
+            self.map.booleans[path] = node.value
         if isinstance(value, dt.datetime):
             raise self._fail(node, f"{node.value!r}: times of day are not supported",
                              hint="write a date (2024-11-17) or a duration from the start",
