@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 __all__ = [
     "VALID_SCENARIOS",
     "arithmetic",
+    "column_like_name",
     "condition_expression",
     "expression_like",
     "expression_tree",
@@ -616,3 +617,14 @@ def sweep_columns(draw: st.DrawFn, names: list[str]) -> dict[str, list[float]]:
     value = st.one_of(st.sampled_from(_EDGE_VALUES),
                       st.floats(min_value=-2, max_value=5, allow_nan=False))
     return {name: draw(st.lists(value, min_size=points, max_size=points)) for name in chosen}
+
+
+# --- outcome and parameter names made of the words of column names ------------------------
+
+_COLUMN_WORDS = ("war", "day", "max", "level", "param", "p", "lo", "hi", "end", "point",
+                 "status", "error", "median", "p05", "p95", "terminal", "path", "id", "x")
+
+
+def column_like_name() -> st.SearchStrategy[str]:
+    """An identifier made of the words that output columns are made of (``war_day``, ``max_level``)."""
+    return st.lists(st.sampled_from(_COLUMN_WORDS), min_size=1, max_size=3).map("_".join)

@@ -312,8 +312,8 @@ CASES = [
                  "the outcome 'war' gives replications.csv a column 'war_day' too"),
          "rename the outcome"),
     Case("outcome-named-max-level", broken("  strike: {when", "  max_level: {when"),
-         31, 3, ("outcome name 'max_level' collides", "replications.csv has a column "
-                 "'max_level' of its own"), "rename the outcome"),
+         31, 3, ("outcome name 'max_level' collides",
+                 "replications.csv has a column 'max_level' of its own"), "rename the outcome"),
     Case("outcome-named-terminal", broken("  talks: {event", "  terminal: {event"),
          33, 3, ("outcome name 'terminal' collides",), "rename the outcome"),
     Case("outcome-whose-day-column-is-end-day", broken("  war: {event", "  end: {event"),
