@@ -74,8 +74,8 @@ def _compile_horizon(context: CompileContext) -> float:
         if date is not None and spec.start is not None and not horizon > 0:
             when = ("is the start date itself" if horizon == 0 else
                     f"is {-horizon:g} days before the start {spec.start.isoformat()}")
-            context.report(("horizon",), f"the horizon {date.isoformat()} {when}; the last "
-                           "day simulated must come after `start:`",
+            context.report(("horizon",), f"the horizon {date.isoformat()} {when}; it must come "
+                           "after the start",
                            "give a later date, a duration such as `180 days`, or an "
                            "earlier `start:`")
         elif not horizon > 0:
