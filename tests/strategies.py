@@ -610,13 +610,15 @@ def sweep_columns(draw: st.DrawFn, names: list[str]) -> dict[str, list[float]]:
     """Columns of a list design over some of ``names``, one to twelve points.
 
     Values come mostly from a few edge cases, so that points often share
-    some of their values, and otherwise from anywhere in [-2, 5].
+    some of their values, and otherwise from anywhere in [-2, 5]; no point is
+    listed twice, as a list design refuses that.
     """
     chosen = draw(st.lists(st.sampled_from(names), min_size=1, max_size=len(names), unique=True))
-    points = draw(st.integers(min_value=1, max_value=12))
     value = st.one_of(st.sampled_from(_EDGE_VALUES),
                       st.floats(min_value=-2, max_value=5, allow_nan=False))
-    return {name: draw(st.lists(value, min_size=points, max_size=points)) for name in chosen}
+    rows = draw(st.lists(st.tuples(*(value for _ in chosen)), min_size=1, max_size=12,
+                         unique=True))
+    return {name: [row[k] for row in rows] for k, name in enumerate(chosen)}
 
 
 # --- outcome and parameter names made of the words of column names ------------------------

@@ -293,6 +293,13 @@ ERRORS = {
         outcomes:
           odd: {when: "log(x) < -1"}
         """, r"replication 0: outcome outcomes\.odd\.when: math domain error"),
+    "a power beyond the largest number": ("""
+        state: {x: 0.0}
+        events:
+          a: {at: 2, set: {x: "10 ** (now * 200)"}}
+        """, (r"replication 0, t = 2 days, event 'a': events\.a\.set\.x: cannot evaluate "
+              r"'10 \*\* \(now \* 200\)': 10 \*\* 400 is too large: the result is beyond the "
+              r"largest number, about 1\.8e\+308$")),
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -102,7 +103,6 @@ def test_the_shipped_observations_score_the_article_scenario(tmp_path: Path) -> 
                                        replications=200))
     assert isinstance(run, RunData)
     report = score_run(run, observations)
-    assert report.missing == ()
     scored = {o.outcome: o.occurred for o in report.outcomes}
     assert scored["energy_strikes"]
     assert scored["still_fighting"]
@@ -201,3 +201,20 @@ def test_a_misspelt_optional_field_suggests_the_field(tmp_path: Path) -> None:
     (problem,) = _problems(path)
     assert problem.endswith("outcomes.nuclear_use.notes: unknown field 'notes' "
                             "(hint: did you mean `note`?)")
+
+
+def test_an_observed_outcome_the_run_does_not_have_is_refused() -> None:
+    """A misspelt outcome is refused with did-you-mean, not left out of the overall mean."""
+    with pytest.raises(UsageError, match=r"not outcomes of the run: 'wr': did you mean `war`\?"):
+        score_run(_run(talks=0.8, war=0.3), _observations(talks=True, wr=False))
+
+
+def test_observations_checked_against_the_outcomes_place_a_misspelling(tmp_path: Path) -> None:
+    """Loading with the run's outcomes puts an unknown one at its line, with did-you-mean."""
+    path = _observations_file(tmp_path, "  nuclear_use:", "  nuclear_us:")
+    outcomes = set(load_observations(OBSERVED).outcomes)
+    with pytest.raises(UsageError) as error:
+        load_observations(path, outcomes=outcomes)
+    (problem,) = str(error.value).splitlines()[1:]
+    assert re.search(r"observed.yaml:\d+:3: outcomes.nuclear_us: 'nuclear_us' is not an outcome "
+                     r"of the run \(hint: did you mean `nuclear_use`\?\)$", problem), problem

@@ -182,3 +182,26 @@ def test_equal_designs_have_equal_hashes_whatever_their_origin(tmp_path: Path) -
     path.write_text("a\n1\n2\n", encoding="utf-8")
     assert build_design("list", {}, points_file=path).sha256 == build_design(
         "grid", {"a": "1,2"}).sha256
+
+
+def test_list_design_refuses_a_point_given_twice() -> None:
+    """A list design refuses a repeated point, naming both, as a grid refuses a repeated value;
+    points that share some of their values are distinct."""
+    assert build_design("list", {"a": [1, 1, 2], "b": [3, 4, 3]}).points == 3
+    with pytest.raises(UsageError, match=r"a list design: point 3 repeats point 1 "
+                                         r"\(a = 1, b = 3\)"):
+        build_design("list", {"a": [1, 2, 1], "b": [3, 4, 3]})
+
+
+def test_points_file_with_a_repeated_row_names_both_lines(tmp_path: Path) -> None:
+    """The repeated row is named by its line, and so is the row it repeats."""
+    path = tmp_path / "points.csv"
+    path.write_text("a,b\n1,2\n3,4\n1,2\n", encoding="utf-8")
+    with pytest.raises(UsageError, match=rf"{path}:4: this point repeats line 2 \(a = 1, b = 2\)"):
+        build_design("list", {}, points_file=path)
+
+
+def test_points_file_that_is_a_device_is_named_as_one() -> None:
+    """/dev/null exists, but it is a character device, not a CSV file."""
+    with pytest.raises(UsageError, match="is not a regular file: it is a character device"):
+        build_design("list", {}, points_file="/dev/null")

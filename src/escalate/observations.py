@@ -8,6 +8,7 @@ scores runs against it.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any, Literal
 
@@ -16,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .errors import Diagnostic, ScenarioError, UsageError
 from .spec.diagnose import diagnostics_from_validation
 from .spec.source import FileKind, SourceMap, read_yaml_file
+from .spec.suggest import did_you_mean
 
 __all__ = ["Observation", "Observations", "ObservedSource", "Window", "load_observations"]
 
@@ -105,8 +107,21 @@ def _check(observations: Observations, source_map: SourceMap) -> list[Diagnostic
     return problems
 
 
-def load_observations(path: str | Path) -> Observations:
-    """Read and check an observations file; raises :class:`UsageError` listing every problem."""
+def _unknown_outcomes(observations: Observations, source_map: SourceMap,
+                      outcomes: Collection[str]) -> list[Diagnostic]:
+    """An observed outcome that the run does not have is a misspelling, never left unscored."""
+    return [source_map.diagnostic(
+        ("outcomes", name), f"{name!r} is not an outcome of the run",
+        hint=did_you_mean(name, outcomes, kind="outcomes"), key=True)
+        for name in observations.outcomes if name not in outcomes]
+
+
+def load_observations(path: str | Path, outcomes: Collection[str] | None = None) -> Observations:
+    """Read and check an observations file; raises :class:`UsageError` listing every problem.
+
+    With ``outcomes`` (the names of a run's outcomes), an observed outcome
+    not among them is a problem too, placed where the file names it.
+    """
     if Path(path).is_dir():
         raise UsageError(f"--observed {path} is a directory, not an observations file")
     try:
@@ -123,6 +138,8 @@ def load_observations(path: str | Path) -> Observations:
                                                version_field="observed", hints=_HINTS)
         raise UsageError("invalid observations file:\n" + "\n".join(map(str, problems))) from exc
     problems = _check(observations, source_map)
+    if outcomes is not None:
+        problems.extend(_unknown_outcomes(observations, source_map, outcomes))
     if problems:
         raise UsageError("invalid observations file:\n" + "\n".join(map(str, problems)))
     return observations

@@ -31,6 +31,7 @@ from typing import Any
 from ..errors import UsageError
 from ..observations import Observations, Window
 from ..results.rundir import RunData
+from ..spec.suggest import did_you_mean
 
 __all__ = [
     "OutcomeScore",
@@ -93,7 +94,6 @@ class ScoreReport:
     window_days: int
     replications: int
     outcomes: tuple[OutcomeScore, ...]
-    missing: tuple[str, ...]  # observed outcomes the run does not have
     observations: Observations
 
     @property
@@ -118,7 +118,6 @@ class ScoreReport:
                 "probability": o.probability, "probability_by_date": o.by_date,
                 "brier": o.brier, "log": o.log, "sources": list(o.sources), "note": o.note,
             } for o in self.outcomes},
-            "not_in_run": list(self.missing),
         }
 
 
@@ -126,7 +125,8 @@ def score_run(run: RunData, observations: Observations) -> ScoreReport:
     """Score a run's probabilities against what was observed in the window.
 
     Raises :class:`UsageError` when the window does not start at the run's
-    start date, ends beyond its horizon, or shares no outcome with it.
+    start date, ends beyond its horizon, or observes an outcome the run does
+    not have (a misspelling would otherwise drop out of the overall scores).
     """
     start_text = run.summary.get("start")
     window = observations.window
@@ -142,13 +142,14 @@ def score_run(run: RunData, observations: Observations) -> ScoreReport:
     if days > horizon + 1e-9:
         raise UsageError(f"the window ends on day {days} ({window.end}), after the run's horizon "
                          f"of {horizon:g} days; the run says nothing about that time")
+    unknown = [name for name in observations.outcomes if name not in run.outcomes]
+    if unknown:
+        hints = "; ".join(f"{name!r}: {did_you_mean(name, run.outcomes, kind='outcomes')}"
+                          for name in unknown)
+        raise UsageError(f"observed outcomes that are not outcomes of the run: {hints}")
     scores = []
-    missing = []
     for name, observation in observations.outcomes.items():
-        entry = run.outcomes.get(name)
-        if entry is None:
-            missing.append(name)
-            continue
+        entry = run.outcomes[name]
         probability = cumulative_probability(entry["cumulative"], days)
         by_date = None
         if observation.occurred and observation.date is not None:
@@ -161,8 +162,4 @@ def score_run(run: RunData, observations: Observations) -> ScoreReport:
             probability, brier_score(probability, observation.occurred),
             log_score(probability, observation.occurred, run.replications), by_date,
             observation.note, sources))
-    if not scores:
-        raise UsageError("none of the observed outcomes is an outcome of the run (observed: "
-                         f"{', '.join(observations.outcomes)}; run: {', '.join(run.outcomes)})")
-    return ScoreReport(run.label, window, days, run.replications, tuple(scores), tuple(missing),
-                       observations)
+    return ScoreReport(run.label, window, days, run.replications, tuple(scores), observations)

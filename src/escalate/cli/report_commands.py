@@ -250,7 +250,7 @@ def score(directory: Path, observed: Path, format_: str) -> None:
     data = read_directory(directory)
     if not isinstance(data, RunData):
         raise UsageError(f"{directory} is not a run directory; score takes a run")
-    result = score_run(data, load_observations(observed))
+    result = score_run(data, load_observations(observed, outcomes=data.outcomes))
     if format_ == "json":
         click.echo(json.dumps(result.as_json(), indent=2, allow_nan=False))
         return
@@ -272,6 +272,3 @@ def score(directory: Path, observed: Path, format_: str) -> None:
     table.add_row(Text("overall (mean)", style="bold"), "", "", Text(f"{result.brier:.3f}",
                   style="bold"), Text(f"{result.log:.3f}", style="bold"))
     stdout.print(table)
-    if result.missing:
-        stdout.print(f"not outcomes of the run (not scored): {', '.join(result.missing)}",
-                     markup=False)

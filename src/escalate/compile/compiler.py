@@ -23,7 +23,7 @@ from ..spec.quantities import to_days
 from ..spec.source import SourceMap
 from .compiled import NOW, RESERVED_TERMINALS, CompiledScenario
 from .context import MAX_HORIZON_DAYS, CompileContext
-from .events import compile_events
+from .events import compile_events, date_written
 from .graph import check_graph
 from .outcomes import check_column_names, compile_outcomes
 from .parameters import compile_parameters
@@ -70,7 +70,15 @@ def _compile_horizon(context: CompileContext) -> float:
     except ValueError as exc:
         context.report(("horizon",), str(exc))
     else:
-        if not horizon > 0:
+        date = date_written(spec.horizon)
+        if date is not None and spec.start is not None and not horizon > 0:
+            when = ("is the start date itself" if horizon == 0 else
+                    f"is {-horizon:g} days before the start {spec.start.isoformat()}")
+            context.report(("horizon",), f"the horizon {date.isoformat()} {when}; it must come "
+                           "after the start",
+                           "give a later date, a duration such as `180 days`, or an "
+                           "earlier `start:`")
+        elif not horizon > 0:
             context.report(("horizon",), f"the horizon must be positive, found {horizon:g} days")
         elif horizon > MAX_HORIZON_DAYS:
             context.report(("horizon",), f"a horizon of {horizon:g} days is beyond the limit "

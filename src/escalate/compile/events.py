@@ -14,9 +14,25 @@ from .compiled import RESERVED_TERMINALS, Branch, CompiledEvent, Formula, Repeat
 from .context import MAX_HORIZON_DAYS, CompileContext
 from .formulas import check_update, compile_delay, format_reading, parse_formula, value_at_point
 
-__all__ = ["compile_events", "resolve_reference"]
+__all__ = ["compile_events", "date_written", "resolve_reference"]
 
 _TOLERANCE = 1e-9  # the engines' tolerance on probabilities
+
+
+def date_written(value: object) -> dt.date | None:
+    """The date ``value`` is written as (a YAML date or ISO text), or None for a number or duration.
+
+    Messages about a time written as a date name the date, not a count of days
+    the user never wrote.
+    """
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return None
 
 
 def compile_events(context: CompileContext, start: dt.date | None,
@@ -76,7 +92,14 @@ def _compile_event(context: CompileContext, i: int, name: str, event: model.Even
             context.report((*path, "at"), str(exc))
         else:
             if at < 0:
-                context.report((*path, "at"), f"`at` is {at:g} days, before the start")
+                date = date_written(event.at)
+                if date is not None and start is not None:
+                    context.report((*path, "at"), f"`at` is {date.isoformat()}, "
+                                   f"{-at:g} days before the start {start.isoformat()}",
+                                   "give a date on or after `start:`, or move `start:` earlier")
+                else:
+                    context.report((*path, "at"), f"`at` is {at:g} days, before the start",
+                                   "times count days from the start: 0 is the start")
             elif 0 < horizon <= MAX_HORIZON_DAYS and at >= horizon:  # (else reported)
                 context.report((*path, "at"), f"`at` is day {at:g}, not before the horizon "
                                f"(day {horizon:g}), so the event would never happen",

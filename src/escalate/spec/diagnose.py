@@ -63,6 +63,13 @@ _NOT_EMPTY_HINTS = {
     "events": "a scenario needs at least one event, e.g. `start: {at: 0}`",
 }
 
+#: what to do with a text over its limit, by its field
+_TOO_LONG_HINTS = {
+    "name": "the name is a short title: keep it under the limit and put the rest in "
+            "`description:`",
+    "": "shorten it: a label is a few words, a description a few paragraphs",
+}
+
 
 def _alternatives(annotation: Any) -> list[Any]:
     """Take ``Annotated``, ``Optional`` and unions apart into the types they allow."""
@@ -328,6 +335,12 @@ def diagnostics_from_validation(
             found.append(source_map.diagnostic(
                 path, f"unsupported format version {value!r}; this version reads format "
                 f"{expected}", hint=f"write `{version_field}: {expected}`"))
+        elif kind == "string_too_long":
+            limit = int(item.get("ctx", {}).get("max_length", 0))
+            field = _field_of(path)
+            found.append(source_map.diagnostic(
+                path, f"the text has {len(str(value)):,} characters; the limit for `{field}` "
+                f"is {limit:,}", hint=_TOO_LONG_HINTS.get(field, _TOO_LONG_HINTS[""])))
         else:
             message = item["msg"]
             message = message.removeprefix("Value error, ")

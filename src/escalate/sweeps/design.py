@@ -24,7 +24,8 @@ import csv
 import hashlib
 import inspect
 import math
-from collections.abc import Mapping, Sequence
+import stat
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -313,8 +314,8 @@ def read_points_file(path: str | Path) -> tuple[tuple[str, ...], np.ndarray]:
     :class:`OutputError` when an existing file cannot be read.
     """
     path = Path(path)
-    if not path.is_file():
-        what = "is a directory" if path.is_dir() else "does not exist"
+    what = _not_a_regular_file(path)
+    if what:
         raise UsageError(f"--points-file {path} {what}; expected a CSV file with a header of "
                          "parameter names and one row per point")
     try:
@@ -349,7 +350,55 @@ def read_points_file(path: str | Path) -> tuple[tuple[str, ...], np.ndarray]:
                 raise UsageError(f"{path}:{number}: {header[k]} = {cell.strip()!r} is not finite")
     if not len(values):
         raise UsageError(f"{path}: no points below the header")
+    lines = [number for number, _ in rows[1:]]
+    _refuse_repeated_points(header, values, lambda j: f"{path}:{lines[j]}: this point",
+                            lambda j: f"line {lines[j]}")
     return header, values
+
+
+#: what a path is, by the file type in its mode, for paths that are not regular files
+_FILE_TYPES = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _not_a_regular_file(path: Path) -> str:
+    """Why ``path`` cannot be read as a points file ("does not exist", ...), or "" when it can."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return "does not exist"
+    except OSError as exc:
+        return f"cannot be examined ({exc.strerror or exc})"
+    if stat.S_ISREG(mode):
+        return ""
+    kind = next((name for test, name in _FILE_TYPES if test(mode)), "a special file")
+    return f"is not a regular file: it is {kind}"
+
+
+def _refuse_repeated_points(names: Sequence[str], values: np.ndarray,
+                            where: Callable[[int], str], place: Callable[[int], str]) -> None:
+    """Refuse a list of points in which one point appears twice, naming both places.
+
+    ``where(j)`` begins the message about the ``j``-th point, ``place(i)`` names the
+    ``i``-th point in it.
+
+    A grid refuses a value listed twice; a list refuses a point listed twice, since a
+    repeated point is almost always a mistake and would be run twice as two points.
+    """
+    first: dict[tuple[float, ...], int] = {}
+    for j, row in enumerate(values):
+        key = tuple(float(v) for v in row)
+        if key in first:
+            shown = ", ".join(f"{name} = {value:g}" for name, value in zip(names, key, strict=True))
+            raise UsageError(f"{where(j)} repeats {place(first[key])} "
+                             f"({shown}); list each point once, or raise --replications "
+                             "to run a point longer")
+        first[key] = j
 
 
 def build_design(kind: str, vary: Mapping[str, Any], *, points: int | None = None,
@@ -417,4 +466,6 @@ def _list_design(vary: Mapping[str, Any], points: int | None,
     values = np.stack(list(columns.values()), axis=1)
     if not np.isfinite(values).all():
         raise UsageError("a list design takes finite numbers only")
+    _refuse_repeated_points(tuple(columns), values, lambda j: f"a list design: point {j + 1}",
+                            lambda j: f"point {j + 1}")
     return Design("list", tuple(columns), ("list",) * len(columns), values)

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from ...spec.expressions import OPERATORS, Expr, scalar_evaluator
+from ...spec.expressions import OPERATORS, Expr, power_overflow_message, scalar_evaluator
 
 __all__ = ["ArrayEvaluationError", "ArrayEvaluator", "constant_value", "lower_to_arrays",
            "may_fail"]
@@ -266,7 +266,8 @@ def _power(base: Any, exponent: Any, rows: np.ndarray) -> Any:
         raise ArrayEvaluationError(f"{b:g} ** {e:g} is not a real number", _failed(not_real, rows))
     overflow = finite & ~np.isfinite(result)
     if np.any(overflow):
-        raise ArrayEvaluationError("(34, 'Numerical result out of range')", _failed(overflow, rows))
+        b, e = _first(base, overflow), _first(exponent, overflow)
+        raise ArrayEvaluationError(power_overflow_message(b, e), _failed(overflow, rows))
     return result if np.ndim(result) else float(result)
 
 

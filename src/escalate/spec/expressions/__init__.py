@@ -33,7 +33,7 @@ from .language import (
     Type,
 )
 from .parser import parse
-from .scalar import scalar_evaluator
+from .scalar import power_overflow_message, scalar_evaluator
 from .tree import Expr, ExpressionError
 from .typecheck import infer_type
 
@@ -50,5 +50,6 @@ __all__ = [
     "Type",
     "infer_type",
     "parse",
+    "power_overflow_message",
     "scalar_evaluator",
 ]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from .language import OPERATORS, Evaluator
 from .tree import Expr
 
-__all__ = ["scalar_evaluator"]
+__all__ = ["power_overflow_message", "scalar_evaluator"]
 
 
 def _clip(x: float, low: float, high: float) -> float:
@@ -80,8 +81,18 @@ def scalar_evaluator(expr: Expr, slots: Mapping[str, int]) -> Evaluator:
     return lambda values: function(*(arg(values) for arg in args))
 
 
+def power_overflow_message(base: float, exponent: float) -> str:
+    """The words for ``base ** exponent`` beyond the largest number, shared by every engine."""
+    return (f"{base:g} ** {exponent:g} is too large: the result is beyond the largest "
+            f"number, about {sys.float_info.max:.1e}")
+
+
 def _power(base: float, exponent: float) -> float:
-    result = base**exponent
-    if isinstance(result, complex):
-        raise ValueError(f"{base:g} ** {exponent:g} is not a real number")
-    return float(result)
+    # Python's own overflow error is an errno tuple, "(34, 'Numerical result out of range')".
+    try:
+        result = base**exponent
+        if isinstance(result, complex):
+            raise ValueError(f"{base:g} ** {exponent:g} is not a real number")
+        return float(result)
+    except OverflowError as exc:
+        raise OverflowError(power_overflow_message(base, exponent)) from exc
