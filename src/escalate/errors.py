@@ -9,6 +9,11 @@ catches that base class only, prints the message and exits with its code::
     ├── SimulationError (RuntimeError)  exit 3  the scenario failed while running
     └── OutputError (OSError)           exit 4  a result could not be written or read
 
+Stopping is not an error: Ctrl-C (:class:`KeyboardInterrupt`) exits 130, and
+SIGTERM and SIGHUP, which the command line turns into
+:class:`escalate.cli.signals.Terminated` (a :class:`KeyboardInterrupt`), exit
+with 128 + the signal number (143 and 129); each leaves its output ``interrupted``.
+
 A :class:`ScenarioError` carries every :class:`Diagnostic` found, so a user
 sees all the problems of a file at once rather than one per attempt.
 """

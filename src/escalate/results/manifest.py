@@ -24,7 +24,8 @@ from ..errors import OutputError
 from ..spec.model import ScenarioSpec
 from .formats import MANIFEST
 
-__all__ = ["check_completed", "manifest_format", "now", "read_json", "read_manifest",
+__all__ = ["check_completed", "manifest_format", "now", "overwrite_json", "read_json",
+           "read_manifest",
            "recorded_scenario", "versions", "write_json"]
 
 
@@ -52,8 +53,7 @@ def versions(extras: Sequence[str] = ()) -> dict[str, str]:
 
 def write_json(path: Path, data: Any) -> None:
     """Write JSON atomically: a temporary file renamed into place."""
-    text = json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False, allow_nan=False,
-                      default=str) + "\n"
+    text = _json_text(data)
     temporary = path.with_name(f".{path.name}.tmp")
     try:
         with open(temporary, "w", encoding="utf-8") as handle:
@@ -63,6 +63,35 @@ def write_json(path: Path, data: Any) -> None:
         os.replace(temporary, path)
     except OSError as exc:
         temporary.unlink(missing_ok=True)
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+def _json_text(data: Any) -> str:
+    return json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False, allow_nan=False,
+                      default=str) + "\n"
+
+
+def overwrite_json(path: Path, data: Any) -> None:
+    """Write JSON into the space ``path`` already holds, for a disk too full for a new file.
+
+    Not atomic, so only a last resort when :func:`write_json` failed: the text
+    is written only if it fits in the blocks the file has already (padded with
+    spaces, which JSON ignores, so nothing needs to be freed and allocated
+    again).  Raises :class:`OutputError` if it does not fit or cannot be written.
+    """
+    text = _json_text(data).encode("utf-8")
+    try:
+        with open(path, "r+b") as handle:
+            allocated = os.fstat(handle.fileno()).st_blocks * 512
+            size = os.fstat(handle.fileno()).st_size
+            if len(text) > allocated:
+                raise OutputError(f"cannot write {path}: the disk is full and the new text "
+                                  f"({len(text)} bytes) is larger than the file's space "
+                                  f"({allocated} bytes)")
+            handle.write(text + b" " * max(0, size - len(text)))
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError as exc:
         raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 

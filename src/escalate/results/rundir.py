@@ -55,6 +55,7 @@ from .formats import (
 from .manifest import (
     check_completed,
     now,
+    overwrite_json,
     read_json,
     read_manifest,
     recorded_scenario,
@@ -176,6 +177,7 @@ class RunDirectory:
         self.path = Path(path)
         self.manifest: dict[str, Any] = {}
         self.files: list[IO[str]] = []
+        self._streamed: list[Path] = []
         self._started = time.perf_counter() if started is None else started
         # Every mistake in the path is found here, before the run starts (exit 2).
         found = self.check(self.path, overwrite=overwrite)
@@ -194,6 +196,7 @@ class RunDirectory:
         except OSError as exc:
             raise OutputError(f"cannot write {self.path / name}: {exc.strerror or exc}") from exc
         self.files.append(handle)
+        self._streamed.append(self.path / name)
         return handle
 
     def __enter__(self) -> Self:
@@ -250,10 +253,42 @@ class RunDirectory:
             self.manifest["error"] = f"{type(error).__name__}: {error}"
         try:
             self._write_manifest(status)
-        except OutputError:
+        except OutputError as exc:
             if error is None:
                 raise
-            # Keep the error that stopped the run (and its exit code) rather than this one.
+            # Keep the error that stopped the run (and its exit code) rather than this one,
+            # and say that the manifest still says `running`.
+            self._finish_on_a_full_disk(status, error, exc)
+
+    def _finish_on_a_full_disk(self, status: str, error: BaseException,
+                               failure: OutputError) -> None:
+        """Record the end of a run when even the manifest cannot be written.
+
+        On a full disk the partial rows of this run are what fills it: they
+        are removed (a run that did not complete is no result) and the
+        manifest written again, else written into the old manifest's space
+        (:func:`~escalate.results.manifest.overwrite_json`).  When that fails too, a note on ``error``
+        says that the manifest could not be updated.
+        """
+        removed = []
+        for path in self._streamed:
+            with contextlib.suppress(OSError):
+                path.unlink()
+                removed.append(path.name)
+        if removed:
+            self.manifest["removed"] = removed
+            try:
+                self._write_manifest(status)
+                return
+            except OutputError as exc:
+                failure = exc
+        try:
+            overwrite_json(self.path / MANIFEST, self.manifest)
+            return
+        except OutputError:
+            pass
+        error.add_note(f"the manifest {self.path / MANIFEST} could not be updated and still "
+                       f"says `running` ({failure})")
 
     def _write_manifest(self, status: str) -> None:
         self.manifest.update(

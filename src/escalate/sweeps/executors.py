@@ -86,9 +86,13 @@ _installed: SweepContext | None = None
 def _install(context: SweepContext, parent: int) -> None:
     global _installed
     _installed = context
-    # Ctrl-C is the sweep process's to handle (it keeps what finished); a worker's
-    # traceback would only bury its message.  A worker it leaves behind exits below.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Ctrl-C, SIGTERM and SIGHUP are the sweep process's to handle (it keeps what finished
+    # and shuts the pool down); a worker's traceback would only bury its message, and a
+    # worker killed by a signal sent to the whole group would make the pool look broken.
+    # A worker it leaves behind exits below.
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_IGN)
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
 
 
@@ -160,8 +164,15 @@ class ProcessExecutor:
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  traceback: TracebackType | None) -> None:
         if self._pool is not None:
-            # After an error or Ctrl-C, do not wait for the points still running.
+            # After an error, Ctrl-C or SIGTERM, do not wait for the points still running:
+            # their workers are stopped (the points kept so far are this process's files).
+            workers = list((self._pool._processes or {}).values())
             self._pool.shutdown(wait=error is None, cancel_futures=True)
+            if error is not None:
+                for worker in workers:
+                    worker.kill()
+                for worker in workers:
+                    worker.join(timeout=5)
             self._pool = None
 
 

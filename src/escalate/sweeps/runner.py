@@ -253,6 +253,7 @@ def _run_points(store: SweepDirectory | MemoryStore, executor: Executor,
     """
     started = time.perf_counter()
     directory = store if isinstance(store, SweepDirectory) else None
+    stopped: BaseException | None = None
     try:
         if directory is not None:
             directory.write_manifest()
@@ -274,11 +275,13 @@ def _run_points(store: SweepDirectory | MemoryStore, executor: Executor,
         running.close()
         report = _assemble(store, grid, selection, outcomes, manifest)
         manifest["status"] = "completed"
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         manifest["status"] = "interrupted"
+        stopped = exc
         raise
     except BaseException as exc:
         manifest["status"] = "failed"
+        stopped = exc
         manifest["error"] = f"{type(exc).__name__}: {exc}"
         raise
     finally:
@@ -288,8 +291,10 @@ def _run_points(store: SweepDirectory | MemoryStore, executor: Executor,
         if directory is not None:
             manifest["points_done"] = int(directory.finished(grid.points)[
                 selection.start::selection.step].sum()) if len(selection) else 0
-            directory.write_manifest()
-            directory.close()
+            try:
+                directory.write_manifest(stopped)
+            finally:
+                directory.close()
     report.wall_seconds = wall
     report.directory = directory.path if directory is not None else None
     return report
