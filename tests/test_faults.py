@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from process_helpers import Measured, escalate_command, run_measured
+from process_helpers import Measured, _watched_pid, escalate_command, run_measured
 from sweep_helpers import table_bytes
 
 import escalate
@@ -213,11 +213,26 @@ def test_ctrl_c_during_a_run_exits_130_and_leaves_it_interrupted(
     assert len((out / "replications.csv").read_text().splitlines()) == 201
 
 
+def _cpu_seconds(pid: int) -> float:
+    """The CPU time process ``pid`` has used so far (0 before it can be read)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    # utime and stime are the 14th and 15th fields, the 12th and 13th after the name
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def test_ctrl_c_during_a_run_without_a_directory_exits_130(border_file: Path) -> None:
     """SIGINT while only the terminal summary is wanted still stops cleanly with 130."""
 
-    def interrupt(process: subprocess.Popen[bytes], _folder: Path) -> None:
-        time.sleep(1.5)  # long enough to be past start-up and inside the replications
+    def interrupt(process: subprocess.Popen[bytes], folder: Path) -> None:
+        # Nothing is written to tell that the replications have begun, so wait for the
+        # command to have used more CPU than starting up takes (about 1 s): a fixed sleep
+        # lands in the imports on a loaded machine.
+        deadline = time.monotonic() + 50
+        while _cpu_seconds(_watched_pid(process, folder)) < 2.5 and time.monotonic() < deadline:
+            time.sleep(0.05)
         process.send_signal(signal.SIGINT)
 
     measured = run_measured(["run", str(border_file), "-n", "100000000", "--quiet",
