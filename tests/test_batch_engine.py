@@ -292,7 +292,22 @@ ERRORS = {
           a: {at: 3, set: {x: 0}}
         outcomes:
           odd: {when: "log(x) < -1"}
-        """, r"replication 0: outcome outcomes\.odd\.when: math domain error"),
+        """, (r"replication 0: outcome outcomes\.odd\.when: log\(0\) is not defined: log "
+              r"needs a value above 0")),
+    "the square root of a negative number": ("""
+        state: {x: 1.0}
+        events:
+          a: {at: 1, set: {x: "sqrt(x - 3)"}}
+        """, (r"replication 0, t = 1 days, event 'a': events\.a\.set\.x: cannot evaluate "
+              r"'sqrt\(x - 3\)': sqrt\(-2\) is not a real number: sqrt needs a value of 0 or "
+              r"more$")),
+    "an exponential beyond the largest number": ("""
+        state: {x: 0.0}
+        events:
+          a: {at: 2, set: {x: "exp(now * 400)"}}
+        """, (r"replication 0, t = 2 days, event 'a': events\.a\.set\.x: cannot evaluate "
+              r"'exp\(now \* 400\)': exp\(800\) is too large: the result is beyond the largest "
+              r"number, about 1\.8e\+308$")),
     "a power beyond the largest number": ("""
         state: {x: 0.0}
         events:

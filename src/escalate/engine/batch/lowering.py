@@ -27,7 +27,13 @@ from typing import Any
 
 import numpy as np
 
-from ...spec.expressions import OPERATORS, Expr, power_overflow_message, scalar_evaluator
+from ...spec.expressions import (
+    OPERATORS,
+    Expr,
+    function_error_message,
+    power_overflow_message,
+    scalar_evaluator,
+)
 
 __all__ = ["ArrayEvaluationError", "ArrayEvaluator", "constant_value", "lower_to_arrays",
            "may_fail"]
@@ -286,14 +292,16 @@ def _rounding(function: Any) -> Callable[[Any, np.ndarray], Any]:
 def _sqrt(x: Any, rows: np.ndarray) -> Any:
     bad = np.less(x, 0)
     if np.any(bad):
-        raise ArrayEvaluationError("math domain error", _failed(bad, rows))
+        raise ArrayEvaluationError(function_error_message("sqrt", _first(x, bad)),
+                                   _failed(bad, rows))
     return np.sqrt(x)
 
 
 def _log(x: Any, rows: np.ndarray) -> Any:
     bad = np.less_equal(x, 0)
     if np.any(bad):
-        raise ArrayEvaluationError("math domain error", _failed(bad, rows))
+        raise ArrayEvaluationError(function_error_message("log", _first(x, bad)),
+                                   _failed(bad, rows))
     return np.log(x)
 
 
@@ -301,7 +309,8 @@ def _exp(x: Any, rows: np.ndarray) -> Any:
     result = np.exp(x)
     bad = np.isfinite(x) & ~np.isfinite(result)
     if np.any(bad):
-        raise ArrayEvaluationError("math range error", _failed(bad, rows))
+        raise ArrayEvaluationError(function_error_message("exp", _first(x, bad)),
+                                   _failed(bad, rows))
     return result
 
 

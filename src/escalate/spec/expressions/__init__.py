@@ -33,7 +33,7 @@ from .language import (
     Type,
 )
 from .parser import parse
-from .scalar import power_overflow_message, scalar_evaluator
+from .scalar import function_error_message, power_overflow_message, scalar_evaluator
 from .tree import Expr, ExpressionError
 from .typecheck import infer_type
 
@@ -48,6 +48,7 @@ __all__ = [
     "Expr",
     "ExpressionError",
     "Type",
+    "function_error_message",
     "infer_type",
     "parse",
     "power_overflow_message",

@@ -10,7 +10,7 @@ from typing import Any
 from .language import OPERATORS, Evaluator
 from .tree import Expr
 
-__all__ = ["power_overflow_message", "scalar_evaluator"]
+__all__ = ["function_error_message", "power_overflow_message", "scalar_evaluator"]
 
 
 def _clip(x: float, low: float, high: float) -> float:
@@ -33,9 +33,9 @@ _SCALAR_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "abs": abs,
     "floor": math.floor,
     "ceil": math.ceil,
-    "sqrt": math.sqrt,
-    "exp": math.exp,
-    "log": math.log,
+    "sqrt": lambda x: _checked_function("sqrt", math.sqrt, x),
+    "exp": lambda x: _checked_function("exp", math.exp, x),
+    "log": lambda x: _checked_function("log", math.log, x),
 }
 
 
@@ -79,6 +79,29 @@ def scalar_evaluator(expr: Expr, slots: Mapping[str, int]) -> Evaluator:
         (only,) = args
         return lambda values: function(only(values))
     return lambda values: function(*(arg(values) for arg in args))
+
+
+def function_error_message(name: str, value: float) -> str:
+    """The words for ``sqrt``, ``log`` or ``exp`` of a value it cannot take, shared by every engine.
+
+    Python's own ("math domain error", "math range error") name neither the
+    function nor the value.
+    """
+    if name == "sqrt":
+        return f"sqrt({value:g}) is not a real number: sqrt needs a value of 0 or more"
+    if name == "log":
+        return f"log({value:g}) is not defined: log needs a value above 0"
+    return (f"exp({value:g}) is too large: the result is beyond the largest number, "
+            f"about {sys.float_info.max:.1e}")
+
+
+def _checked_function(name: str, function: Callable[[float], float], value: float) -> float:
+    try:
+        return function(value)
+    except ValueError as exc:
+        raise ValueError(function_error_message(name, value)) from exc
+    except OverflowError as exc:
+        raise OverflowError(function_error_message(name, value)) from exc
 
 
 def power_overflow_message(base: float, exponent: float) -> str:
