@@ -26,6 +26,7 @@ from sweep_helpers import table_bytes
 import escalate
 from escalate.cli.signals import Terminated, stop_on_termination
 from escalate.errors import OutputError
+from escalate.results import manifest as manifest_module
 from escalate.results import rundir
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals and mounts")
@@ -238,8 +239,10 @@ def test_a_manifest_that_cannot_be_updated_is_named_in_the_error(
     def full(path: Path, _data: object) -> None:
         raise OutputError(f"cannot write {path}: No space left on device")
 
+    # Every way a manifest is written: the run directory's own, and the last resorts.
     monkeypatch.setattr(rundir, "write_json", full)
-    monkeypatch.setattr(rundir, "overwrite_json", full)
+    monkeypatch.setattr(manifest_module, "write_json", full)
+    monkeypatch.setattr(manifest_module, "overwrite_json", full)
     stopped = OutputError("cannot write replications.csv: No space left on device")
 
     def fail_the_run() -> None:

@@ -25,8 +25,8 @@ from ..spec.model import ScenarioSpec
 from .formats import MANIFEST
 
 __all__ = ["check_completed", "manifest_format", "now", "overwrite_json", "read_json",
-           "read_manifest",
-           "recorded_scenario", "versions", "write_json"]
+           "read_manifest", "recorded_scenario", "versions", "write_json",
+           "write_manifest_after"]
 
 
 def now() -> str:
@@ -93,6 +93,26 @@ def overwrite_json(path: Path, data: Any) -> None:
             os.fsync(handle.fileno())
     except OSError as exc:
         raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+def write_manifest_after(path: Path, data: Any, stopped: BaseException) -> None:
+    """Write a manifest after ``stopped`` ended the work, however full the disk is.
+
+    Written atomically if it can be (:func:`write_json`), else into the old
+    manifest's space (:func:`overwrite_json`); if neither can, a note on
+    ``stopped`` says that the manifest could not be updated, and ``stopped``
+    stays the error to report.
+    """
+    try:
+        write_json(path, data)
+        return
+    except OutputError as exc:
+        failure = exc
+    try:
+        overwrite_json(path, data)
+    except OutputError:
+        stopped.add_note(f"the manifest {path} could not be updated and still says "
+                         f"`running` ({failure})")
 
 
 def read_json(path: Path) -> Any:

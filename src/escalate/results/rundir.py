@@ -55,12 +55,12 @@ from .formats import (
 from .manifest import (
     check_completed,
     now,
-    overwrite_json,
     read_json,
     read_manifest,
     recorded_scenario,
     versions,
     write_json,
+    write_manifest_after,
 )
 
 __all__ = ["EventLogWriter", "Indicators", "ReplicationWriter", "RunData", "RunDirectory",
@@ -253,22 +253,21 @@ class RunDirectory:
             self.manifest["error"] = f"{type(error).__name__}: {error}"
         try:
             self._write_manifest(status)
-        except OutputError as exc:
+        except OutputError:
             if error is None:
                 raise
             # Keep the error that stopped the run (and its exit code) rather than this one,
             # and say that the manifest still says `running`.
-            self._finish_on_a_full_disk(status, error, exc)
+            self._finish_on_a_full_disk(status, error)
 
-    def _finish_on_a_full_disk(self, status: str, error: BaseException,
-                               failure: OutputError) -> None:
+    def _finish_on_a_full_disk(self, status: str, error: BaseException) -> None:
         """Record the end of a run when even the manifest cannot be written.
 
         On a full disk the partial rows of this run are what fills it: they
         are removed (a run that did not complete is no result) and the
-        manifest written again, else written into the old manifest's space
-        (:func:`~escalate.results.manifest.overwrite_json`).  When that fails too, a note on ``error``
-        says that the manifest could not be updated.
+        manifest written again, into the old manifest's space if it must be
+        (:func:`~escalate.results.manifest.write_manifest_after`); when that
+        fails too, a note on ``error`` says that the manifest could not be updated.
         """
         removed = []
         for path in self._streamed:
@@ -277,20 +276,17 @@ class RunDirectory:
                 removed.append(path.name)
         if removed:
             self.manifest["removed"] = removed
-            try:
-                self._write_manifest(status)
-                return
-            except OutputError as exc:
-                failure = exc
-        try:
-            overwrite_json(self.path / MANIFEST, self.manifest)
-            return
-        except OutputError:
-            pass
-        error.add_note(f"the manifest {self.path / MANIFEST} could not be updated and still "
-                       f"says `running` ({failure})")
+            # The file list changed; if it cannot be listed again, the old one is kept.
+            with contextlib.suppress(OutputError):
+                self._update_manifest(status)
+        write_manifest_after(self.path / MANIFEST, self.manifest, error)
 
     def _write_manifest(self, status: str) -> None:
+        self._update_manifest(status)
+        write_json(self.path / MANIFEST, self.manifest)
+
+    def _update_manifest(self, status: str) -> None:
+        """Record ``status``, the times, the command, the versions and the files written."""
         self.manifest.update(
             status=status,
             finished=now() if status != "running" else None,
@@ -304,7 +300,6 @@ class RunDirectory:
             raise OutputError(f"cannot list {self.path}: {exc.strerror or exc}") from exc
         kept = sorted(name for name in names if not name.startswith(".") and name != MANIFEST)
         self.manifest["files"] = [*kept, MANIFEST]
-        write_json(self.path / MANIFEST, self.manifest)
 
     def write_summary(self, summary: dict[str, Any]) -> None:
         """Write ``summary.json`` once every streamed row is on disk; it marks the run complete."""

@@ -29,7 +29,7 @@ import numpy as np
 from ..errors import OutputError, UsageError
 from ..results.destination import check_output_directory
 from ..results.formats import LOCK, MANIFEST, POINT_FILE, POINTS, SWEEP_FORMAT
-from ..results.manifest import overwrite_json, read_manifest, versions, write_json
+from ..results.manifest import read_manifest, versions, write_json, write_manifest_after
 from ..results.points import PointResult, is_whole_point_file, read_results, write_point
 
 __all__ = [
@@ -182,16 +182,10 @@ class SweepDirectory:
         it describes are kept; if even that fails, a note on ``stopped`` says
         that the manifest could not be updated, and ``stopped`` stays the error.
         """
-        try:
+        if stopped is None:
             write_json(self.path / MANIFEST, self.manifest)
-        except OutputError as exc:
-            if stopped is None:
-                raise
-            try:
-                overwrite_json(self.path / MANIFEST, self.manifest)
-            except OutputError:
-                stopped.add_note(f"the manifest {self.path / MANIFEST} could not be updated "
-                                 f"and still says `running` ({exc})")
+        else:
+            write_manifest_after(self.path / MANIFEST, self.manifest, stopped)
 
     def finished(self, points: int, *, check: bool = False) -> np.ndarray:
         """A mask of the points whose result file exists.

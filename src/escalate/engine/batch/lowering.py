@@ -289,20 +289,21 @@ def _rounding(function: Any) -> Callable[[Any, np.ndarray], Any]:
     return evaluate
 
 
-def _sqrt(x: Any, rows: np.ndarray) -> Any:
-    bad = np.less(x, 0)
-    if np.any(bad):
-        raise ArrayEvaluationError(function_error_message("sqrt", _first(x, bad)),
-                                   _failed(bad, rows))
-    return np.sqrt(x)
+def _outside_domain(name: str, function: Any, outside: Any) -> Callable[[Any, np.ndarray], Any]:
+    """``function`` for arrays, raising for the rows where ``outside(x)`` holds, as math does."""
+
+    def evaluate(x: Any, rows: np.ndarray) -> Any:
+        bad = outside(x, 0)
+        if np.any(bad):
+            raise ArrayEvaluationError(function_error_message(name, _first(x, bad)),
+                                       _failed(bad, rows))
+        return function(x)
+
+    return evaluate
 
 
-def _log(x: Any, rows: np.ndarray) -> Any:
-    bad = np.less_equal(x, 0)
-    if np.any(bad):
-        raise ArrayEvaluationError(function_error_message("log", _first(x, bad)),
-                                   _failed(bad, rows))
-    return np.log(x)
+_sqrt = _outside_domain("sqrt", np.sqrt, np.less)
+_log = _outside_domain("log", np.log, np.less_equal)
 
 
 def _exp(x: Any, rows: np.ndarray) -> Any:
